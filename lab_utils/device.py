@@ -1,0 +1,111 @@
+"""One call that every notebook makes first: versions, devices, seeds, and the strategy that fits."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+# Compute capability from which float16 matrix units (Tensor Cores) make mixed precision pay off.
+MIXED_PRECISION_MIN_CAPABILITY = (7, 0)
+
+
+def _gpu_capability(gpu):
+    import tensorflow as tf
+
+    try:
+        return tuple(tf.config.experimental.get_device_details(gpu).get("compute_capability") or ())
+    except (ValueError, RuntimeError):
+        return ()
+
+
+def _tpu_strategy():
+    """A TPUStrategy when the machine advertises a TPU (Colab or Cloud TPU), else None."""
+    if not any(os.environ.get(v) for v in ("COLAB_TPU_ADDR", "TPU_NAME", "TPU_ACCELERATOR_TYPE")):
+        return None
+    import tensorflow as tf
+
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    except (ValueError, RuntimeError, tf.errors.OpError) as e:
+        print(f"A TPU was advertised but could not be started ({e}); carrying on without it.")
+        return None
+
+
+def setup(seed=42, deterministic=False, mixed_precision=False, verbose=True):
+    """Prepare TensorFlow for a lab and return the distribution strategy that fits the machine.
+
+    - prints Python, TensorFlow and Keras versions and the devices found;
+    - turns on memory growth for every GPU (so one notebook does not take all GPU memory);
+    - seeds Python, NumPy and TensorFlow with ``keras.utils.set_random_seed(seed)``;
+    - with ``deterministic=True``, asks TensorFlow for deterministic ops (slower, same numbers every run);
+    - with ``mixed_precision=True``, uses float16 compute on GPUs that have Tensor Cores
+      (compute capability 7.0 or newer) and says so; elsewhere it stays float32 and says why;
+    - returns a ``TPUStrategy`` on a TPU, a ``MirroredStrategy`` across several GPUs, and the
+      default strategy otherwise. Build models inside ``with strategy.scope():``.
+
+    Example:
+        >>> strategy = setup(seed=0)
+        Python 3.11.7 | TensorFlow 2.21.0 | Keras 3.15.1
+        Devices: CPU only (no GPU found); training runs on the CPU.
+        >>> with strategy.scope():
+        ...     model = keras.Sequential([...])
+    """
+    import warnings
+
+    import tensorflow as tf
+    import keras
+
+    # Keras 3 warns on every fit() over a tf.data pipeline that its default shuffle=True is ignored;
+    # make_dataset() already shuffles, so the warning only confuses students.
+    warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed", category=UserWarning)
+
+    def say(line):
+        if verbose:
+            print(line)
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:
+            pass  # already initialised (setup called twice in one kernel): growth was set the first time
+
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+    say(f"Python {platform.python_version()} | TensorFlow {tf.__version__} | Keras {keras.__version__}")
+    if gpus:
+        names = []
+        for gpu in gpus:
+            cap = _gpu_capability(gpu)
+            names.append(f"{gpu.name}" + (f" (compute capability {cap[0]}.{cap[1]})" if len(cap) == 2 else ""))
+        say(f"Devices: {len(gpus)} GPU(s): {', '.join(names)}; memory growth on.")
+    else:
+        say("Devices: CPU only (no GPU found); training runs on the CPU.")
+
+    if mixed_precision:
+        capable = gpus and all(_gpu_capability(g) >= MIXED_PRECISION_MIN_CAPABILITY for g in gpus)
+        if capable:
+            keras.mixed_precision.set_global_policy("mixed_float16")
+            say("Mixed precision: on (float16 compute, float32 weights); keep the last layer float32.")
+        else:
+            keras.mixed_precision.set_global_policy("float32")
+            say("Mixed precision: off, it only pays on GPUs with compute capability 7.0 or newer.")
+    elif gpus and all(_gpu_capability(g) >= MIXED_PRECISION_MIN_CAPABILITY for g in gpus):
+        say("Mixed precision: available on this GPU; call setup(mixed_precision=True) to use it.")
+
+    strategy = _tpu_strategy()
+    if strategy is not None:
+        say(f"Strategy: TPUStrategy with {strategy.num_replicas_in_sync} cores.")
+    elif len(gpus) > 1:
+        strategy = tf.distribute.MirroredStrategy()
+        say(f"Strategy: MirroredStrategy over {strategy.num_replicas_in_sync} GPUs.")
+    else:
+        strategy = tf.distribute.get_strategy()
+        say("Strategy: default (one device).")
+    say(f"Seed: {seed}" + (", deterministic ops on." if deterministic else "."))
+    return strategy

@@ -1,0 +1,184 @@
+"""The pictures every lab draws: image grids, learning curves, confusion matrices, confident mistakes.
+
+Each function returns the matplotlib Figure: a notebook shows it, a test inspects it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _plt():
+    import matplotlib.pyplot as plt  # imported here so that `import lab_utils` stays cheap
+
+    return plt
+
+
+def _squeeze_images(images):
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim == 2 and images.shape[1] == 28 * 28:
+        images = images.reshape(-1, 28, 28)
+    if images.ndim != 3:
+        raise ValueError(f"images must have shape (N, H, W), (N, H, W, 1) or (N, 784); got {images.shape}.")
+    return images
+
+
+def _name(label, class_names):
+    return class_names[int(label)] if class_names is not None else str(int(label))
+
+
+def show_images(images, labels=None, predictions=None, class_names=None, n=20, ncols=10, title=None):
+    """A grid of the first ``n`` images with their labels; with ``predictions``, wrong ones are marked red.
+
+    Example:
+        >>> data = load_mnist()
+        >>> fig = show_images(data.x_train, data.y_train, n=20)
+    """
+    plt = _plt()
+    images = _squeeze_images(images)[:n]
+    n = len(images)
+    if n == 0:
+        raise ValueError("show_images got no images to show.")
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.45 * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(images[i], cmap="gray_r")
+        if labels is None:
+            continue
+        text = _name(labels[i], class_names)
+        color = "black"
+        if predictions is not None:
+            wrong = int(predictions[i]) != int(labels[i])
+            text = f"{text} → {_name(predictions[i], class_names)}" if wrong else text
+            color = "red" if wrong else "black"
+        ax.set_title(text, fontsize=9, color=color)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history, metrics=("loss", "accuracy"), title=None):
+    """Learning curves from a Keras ``History`` (or its ``.history`` dict): train and validation per metric.
+
+    Example:
+        >>> history = model.fit(train, validation_data=test, epochs=5)
+        >>> fig = plot_history(history)
+    """
+    plt = _plt()
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, dict) or not logs:
+        raise ValueError("plot_history needs a Keras History (what model.fit returns) or its .history dict.")
+    metrics = [m for m in metrics if m in logs]
+    if not metrics:
+        raise ValueError(f"none of the metrics to plot are in the history; it has {sorted(logs)}.")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        epochs = np.arange(1, len(logs[metric]) + 1)
+        ax.plot(epochs, logs[metric], "o-", label="train")
+        if f"val_{metric}" in logs:
+            ax.plot(epochs, logs[f"val_{metric}"], "o-", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(y_true, y_pred, num_classes=10):
+    """Counts ``[true, predicted]`` of a classifier's answers.
+
+    Example:
+        >>> confusion_matrix([0, 1, 1], [0, 1, 0], num_classes=2)
+        array([[1, 0],
+               [1, 1]])
+    """
+    y_true, y_pred = np.asarray(y_true, int).ravel(), np.asarray(y_pred, int).ravel()
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true and y_pred differ in length: {len(y_true)} vs {len(y_pred)}.")
+    matrix = np.zeros((num_classes, num_classes), dtype=int)
+    np.add.at(matrix, (y_true, y_pred), 1)
+    return matrix
+
+
+def plot_confusion_matrix(y_true, y_pred, class_names=None, num_classes=10, title="Confusion matrix"):
+    """A confusion matrix with the counts written in each cell.
+
+    Example:
+        >>> predictions = model.predict(x_test).argmax(axis=1)
+        >>> fig = plot_confusion_matrix(y_test, predictions)
+    """
+    plt = _plt()
+    matrix = confusion_matrix(y_true, y_pred, num_classes)
+    names = class_names if class_names is not None else [str(i) for i in range(num_classes)]
+    fig, ax = plt.subplots(figsize=(6, 5.5))
+    im = ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(num_classes), names, rotation=45 if max(map(len, names)) > 2 else 0)
+    ax.set_yticks(range(num_classes), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    threshold = matrix.max() / 2
+    for (i, j), count in np.ndenumerate(matrix):
+        if count:
+            ax.text(j, i, count, ha="center", va="center", fontsize=8,
+                    color="white" if count > threshold else "black")
+    accuracy = np.trace(matrix) / max(1, matrix.sum())
+    ax.set_title(f"{title} (accuracy {accuracy:.1%})")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return fig
+
+
+def most_confident_mistakes(y_true, probabilities, n=10):
+    """Indices of the ``n`` wrong predictions made with the highest probability, most confident first.
+
+    Example:
+        >>> most_confident_mistakes([0, 1], [[0.9, 0.1], [0.8, 0.2]], n=1)
+        array([1])
+    """
+    y_true, probabilities = np.asarray(y_true, int), np.asarray(probabilities)
+    if probabilities.ndim != 2 or len(probabilities) != len(y_true):
+        raise ValueError(f"probabilities must have shape (N, classes) with N = {len(y_true)}, "
+                         f"got {probabilities.shape}.")
+    predicted = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != y_true)
+    return wrong[np.argsort(-probabilities[wrong, predicted[wrong]], kind="stable")][:n]
+
+
+def show_confident_mistakes(images, y_true, probabilities, class_names=None, n=10):
+    """The ``n`` most confidently misclassified images, titled ``true → predicted (probability)``.
+
+    ``probabilities`` are the model's softmax outputs, shape ``(N, classes)``.
+
+    Example:
+        >>> probabilities = keras.activations.softmax(model.predict(x_test))
+        >>> fig = show_confident_mistakes(x_test, y_test, probabilities)
+    """
+    plt = _plt()
+    probabilities = np.asarray(probabilities)
+    worst = most_confident_mistakes(y_true, probabilities, n)
+    if len(worst) == 0:
+        fig, ax = plt.subplots(figsize=(4, 1))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "No mistakes: every prediction is right.", ha="center", va="center")
+        return fig
+    images = _squeeze_images(images)
+    fig, axes = plt.subplots(1, len(worst), figsize=(1.5 * len(worst), 1.9), squeeze=False)
+    for ax, i in zip(axes.flat, worst):
+        p = probabilities[i]
+        ax.imshow(images[i], cmap="gray_r")
+        ax.set_title(f"{_name(y_true[i], class_names)} → {_name(p.argmax(), class_names)}\n({p.max():.0%})",
+                     fontsize=8, color="red")
+        ax.axis("off")
+    fig.suptitle("Most confident mistakes (true → predicted)", fontsize=10)
+    fig.tight_layout()
+    return fig

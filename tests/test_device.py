@@ -1,0 +1,121 @@
+"""lab_utils.device.setup: versions, seeds, memory growth, mixed precision and the strategy (GPUs mocked)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lab_utils import device, setup
+
+
+@pytest.fixture(autouse=True)
+def restore_policy():
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.fixture
+def fake_gpus(monkeypatch):
+    """Pretend the machine has GPUs of a given compute capability; record memory-growth calls."""
+    growth = {}
+
+    def install(count, capability=(8, 0)):
+        gpus = [tf.config.PhysicalDevice(name=f"/physical_device:GPU:{i}", device_type="GPU") for i in range(count)]
+        real_list = tf.config.list_physical_devices
+        monkeypatch.setattr(tf.config, "list_physical_devices",
+                            lambda kind=None: gpus if kind == "GPU" else real_list(kind))
+        monkeypatch.setattr(tf.config.experimental, "set_memory_growth",
+                            lambda gpu, on: growth.__setitem__(gpu.name, on))
+        monkeypatch.setattr(tf.config.experimental, "get_device_details",
+                            lambda gpu: {"compute_capability": capability, "device_name": "Fake GPU"})
+        return growth
+
+    return install
+
+
+def test_setup_on_a_cpu_machine_says_so_in_one_line_and_returns_the_default_strategy(capsys):
+    strategy = setup(seed=1)
+    out = capsys.readouterr().out
+    assert f"TensorFlow {tf.__version__} | Keras {keras.__version__}" in out
+    assert "Devices: CPU only (no GPU found); training runs on the CPU." in out
+    assert strategy is tf.distribute.get_strategy()
+    assert strategy.num_replicas_in_sync == 1
+
+
+def test_setup_seeds_numpy_and_tensorflow_so_runs_repeat():
+    setup(seed=7, verbose=False)
+    first = np.random.rand(3), tf.random.uniform([3]).numpy(), keras.layers.Dense(2).build((None, 3))
+    setup(seed=7, verbose=False)
+    second = np.random.rand(3), tf.random.uniform([3]).numpy()
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+
+
+def test_setup_can_ask_for_deterministic_ops(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(tf.config.experimental, "enable_op_determinism", lambda: calls.append(True))
+    setup(seed=3, deterministic=True)
+    assert calls == [True]
+    assert "deterministic ops on" in capsys.readouterr().out
+
+
+def test_setup_turns_on_memory_growth_for_every_gpu_and_mirrors_across_several(fake_gpus, monkeypatch, capsys):
+    growth = fake_gpus(2)
+
+    class FakeMirrored:
+        num_replicas_in_sync = 2
+
+    monkeypatch.setattr(tf.distribute, "MirroredStrategy", FakeMirrored)
+    strategy = setup()
+    assert growth == {"/physical_device:GPU:0": True, "/physical_device:GPU:1": True}
+    assert isinstance(strategy, FakeMirrored)
+    out = capsys.readouterr().out
+    assert "2 GPU(s)" in out and "compute capability 8.0" in out and "MirroredStrategy over 2 GPUs" in out
+
+
+def test_one_gpu_gets_the_default_strategy_and_an_offer_of_mixed_precision(fake_gpus, capsys):
+    fake_gpus(1, capability=(9, 0))
+    assert setup() is tf.distribute.get_strategy()
+    assert "call setup(mixed_precision=True)" in capsys.readouterr().out
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_mixed_precision_is_used_on_a_gpu_with_tensor_cores(fake_gpus, capsys):
+    fake_gpus(1, capability=(8, 0))
+    setup(mixed_precision=True)
+    assert keras.mixed_precision.global_policy().name == "mixed_float16"
+    assert "Mixed precision: on" in capsys.readouterr().out
+
+
+def test_mixed_precision_stays_off_on_an_old_gpu_and_says_why(fake_gpus, capsys):
+    fake_gpus(1, capability=(6, 1))
+    setup(mixed_precision=True)
+    assert keras.mixed_precision.global_policy().name == "float32"
+    assert "only pays on GPUs with compute capability 7.0" in capsys.readouterr().out
+
+
+def test_mixed_precision_stays_off_on_a_cpu():
+    setup(mixed_precision=True, verbose=False)
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_no_tpu_is_tried_unless_the_machine_advertises_one(monkeypatch):
+    for var in ("COLAB_TPU_ADDR", "TPU_NAME", "TPU_ACCELERATOR_TYPE"):
+        monkeypatch.delenv(var, raising=False)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("TPU resolver called")
+
+    monkeypatch.setattr(tf.distribute.cluster_resolver, "TPUClusterResolver", fail)
+    assert device._tpu_strategy() is None
+
+
+def test_an_advertised_tpu_that_cannot_start_is_reported_and_skipped(monkeypatch, capsys):
+    monkeypatch.setenv("TPU_NAME", "local")
+
+    def unavailable(*args, **kwargs):
+        raise ValueError("no TPU found")
+
+    monkeypatch.setattr(tf.distribute.cluster_resolver, "TPUClusterResolver", unavailable)
+    assert device._tpu_strategy() is None
+    assert "could not be started (no TPU found)" in capsys.readouterr().out
