@@ -1,5 +1,7 @@
 # `make lab` opens the labs, `make test` runs every test; both build .venv first when needed.
 PYTHON ?= python3
+# Extra arguments for JupyterLab, e.g. make lab LAB_ARGS="--no-browser --port 8899"
+LAB_ARGS ?=
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -13,7 +15,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 lab: $(STAMP)        ## open JupyterLab on the student labs
-	$(BIN)/jupyter lab labs/
+	$(BIN)/jupyter lab labs/ $(LAB_ARGS)
 
 test: $(STAMP)       ## unit tests, lab/solution sync, and every solution notebook executed by nbval
 	$(BIN)/python -m pytest
