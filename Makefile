@@ -25,7 +25,7 @@ labs: $(STAMP)       ## regenerate labs/ from solutions/
 
 outputs: $(STAMP)    ## re-execute every solution in place (offline, embedded sample) to refresh its saved outputs
 	cd solutions && for nb in *.ipynb; do \
-	  LAB_OFFLINE=1 LAB_DATA_SOURCE=embedded MPLBACKEND=Agg ../$(BIN)/jupyter nbconvert --log-level=WARN \
+	  LAB_OFFLINE=1 LAB_DATA_SOURCE=embedded ../$(BIN)/jupyter nbconvert --log-level=WARN \
 	    --to notebook --execute --inplace "$$nb" || exit 1; done
 
 # make run NB=00_setup PARAMS="-p N_SHOW 5": run one solution with other parameters into runs/

@@ -8,5 +8,4 @@ import os
 
 os.environ.setdefault("LAB_OFFLINE", "1")
 os.environ.setdefault("LAB_DATA_SOURCE", "embedded")
-os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -101,3 +101,204 @@ def check_scale_images(scale_images):
             f"expected pixel 255 to become 1.0 and 0 to stay 0.0; got {float(got.max()):.4g} as the largest "
             f"value and {float(got.min()):.4g} as the smallest. Divide by 255.")
     _passed(ex, "scale_images gives float32 pixels in [0, 1] with the same shape.")
+
+
+# --------------------------------------------------------------------------- 01_linear_model
+
+def _np_sigmoid(z):
+    return 1 / (1 + np.exp(-np.asarray(z, np.float64)))
+
+
+def _finite(ex, value, what):
+    _expect(ex, np.all(np.isfinite(value)), f"{what} gave {value.tolist() if value.size < 8 else 'inf/nan'}: "
+                                            "the result must be finite.")
+
+
+def check_sigmoid(sigmoid):
+    """Exercise 1 of 01_linear_model: ``sigmoid(z)`` = 1 / (1 + exp(-z)), elementwise, on tensors.
+
+    Example:
+        >>> check_sigmoid(lambda z: 1 / (1 + tf.exp(-z)))
+        ✅ Exercise 1 (sigmoid) passed: ...
+    """
+    import tensorflow as tf
+
+    ex = "Exercise 1 (sigmoid)"
+    z = tf.reshape(tf.linspace(-6.0, 6.0, 12), (3, 4))
+    got = _as_array(ex, _call(ex, sigmoid, z))
+    _expect(ex, got.shape == (3, 4), f"expected the output to keep the input's shape (3, 4), got {got.shape}.")
+    expected = _np_sigmoid(z.numpy())
+    if not np.allclose(got, expected, atol=1e-5):
+        two = float(got.reshape(-1)[np.argmin(np.abs(z.numpy().reshape(-1) - 2.18))])
+        raise ExerciseFailed(ex, f"sigmoid(2.18) should be {_np_sigmoid(2.18):.3f}, got {two:.3f}. "
+                                 "Check the formula 1 / (1 + exp(-z)), the minus sign included.")
+    _finite(ex, _as_array(ex, _call(ex, sigmoid, tf.constant([-100.0, 100.0]))), "sigmoid([-100, 100])")
+    _passed(ex, "sigmoid matches 1 / (1 + exp(-z)), keeps shapes and stays finite for large |z|.")
+
+
+def check_binary_cross_entropy(binary_cross_entropy):
+    """Exercise 2 of 01_linear_model: ``binary_cross_entropy(y, p)``, the mean of -[y log p + (1-y) log(1-p)].
+
+    Example:
+        >>> check_binary_cross_entropy(lambda y, p: -tf.reduce_mean(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p)))
+        ✅ Exercise 2 (binary_cross_entropy) passed: ...
+    """
+    import tensorflow as tf
+
+    ex = "Exercise 2 (binary_cross_entropy)"
+    y = np.array([1, 0, 1, 1, 0], np.float32)
+    p = np.array([0.9, 0.2, 0.6, 0.99, 0.3], np.float32)
+    terms = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    got = _as_array(ex, _call(ex, binary_cross_entropy, tf.constant(y), tf.constant(p)))
+    _expect(ex, got.size == 1, f"expected one number (the mean over the examples), got shape {got.shape}. "
+                               "Average with tf.reduce_mean.")
+    value = float(got)
+    _expect(ex, value >= 0, f"got {value:.4f}: cross-entropy is never negative. Mind the minus sign in front.")
+    _expect(ex, not np.isclose(value, terms.sum(), rtol=1e-4),
+            f"got {value:.4f}, the sum over the examples; expected the mean {terms.mean():.4f}.")
+    _expect(ex, np.isclose(value, terms.mean(), rtol=1e-4),
+            f"for y={y.tolist()} and p={p.tolist()} expected {terms.mean():.4f}, got {value:.4f}.")
+    _passed(ex, f"binary_cross_entropy gives {terms.mean():.4f} on the test case, as expected.")
+
+
+def check_gradient_step(gradient_step):
+    """Exercise 3 of 01_linear_model: ``gradient_step(w, b, x, y, learning_rate)`` does one step of gradient
+    descent on the binary cross-entropy of ``sigmoid(x @ w + b)``, updating the variables in place, and
+    returns the loss before the step.
+
+    Example:
+        >>> check_gradient_step(gradient_step)
+        ✅ Exercise 3 (gradient_step) passed: ...
+    """
+    import tensorflow as tf
+
+    ex = "Exercise 3 (gradient_step)"
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((8, 2)).astype(np.float32)
+    y = np.array([1, 0, 1, 1, 0, 0, 1, 0], np.float32)
+    w0, b0, lr = np.array([0.5, -0.3], np.float32), np.float32(0.1), 0.5
+    w, b = tf.Variable(w0), tf.Variable(b0)
+    returned = _call(ex, gradient_step, w, b, tf.constant(x), tf.constant(y), lr)
+    p = _np_sigmoid(x @ w0 + b0)
+    loss = float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))
+    w1, b1 = w0 - lr * x.T @ (p - y) / len(y), b0 - lr * np.mean(p - y)
+    new_w, new_b = w.numpy(), float(b.numpy())
+    _expect(ex, not (np.allclose(new_w, w0) and np.isclose(new_b, b0)),
+            "w and b did not change. Update the variables in place with w.assign_sub(...) and "
+            "b.assign_sub(...); `w = w - ...` only makes a new local name.")
+    _expect(ex, not np.allclose(new_w, w0 + lr * x.T @ (p - y) / len(y), atol=1e-4),
+            "the step went uphill: it added the gradient. Subtract learning_rate * gradient.")
+    _expect(ex, np.allclose(new_w, w1, atol=1e-4) and np.isclose(new_b, b1, atol=1e-4),
+            f"after one step expected w = {np.round(w1, 4).tolist()}, b = {b1:.4f}; "
+            f"got w = {np.round(new_w, 4).tolist()}, b = {new_b:.4f}. Take the gradient of the loss with "
+            "tf.GradientTape with respect to [w, b] and scale it by learning_rate.")
+    got_loss = _as_array(ex, returned)
+    _expect(ex, got_loss.size == 1 and np.isclose(float(got_loss), loss, rtol=1e-4),
+            f"expected the function to return the loss before the step, {loss:.4f}; got {got_loss.tolist()}.")
+    _passed(ex, "one step of gradient descent moves w and b exactly as the calculus says.")
+
+
+def check_softmax_cross_entropy(softmax_cross_entropy):
+    """Exercise 4 of 01_linear_model: ``softmax_cross_entropy(logits, labels)``, the mean cross-entropy
+    of integer ``labels`` under ``softmax(logits)``, stable for large logits.
+
+    Example:
+        >>> check_softmax_cross_entropy(lambda logits, labels: tf.reduce_mean(
+        ...     tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)))
+        ✅ Exercise 4 (softmax_cross_entropy) passed: ...
+    """
+    import tensorflow as tf
+
+    ex = "Exercise 4 (softmax_cross_entropy)"
+
+    def reference(logits, labels):
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return float(-np.mean(log_probs[np.arange(len(labels)), labels]))
+
+    logits = np.random.default_rng(4).normal(0, 2, (6, 10)).astype(np.float32)
+    labels = np.array([3, 0, 9, 3, 5, 1], np.int32)
+    got = _as_array(ex, _call(ex, softmax_cross_entropy, tf.constant(logits), tf.constant(labels)))
+    _expect(ex, got.size == 1, f"expected one number (the mean over the batch), got shape {got.shape}.")
+    expected = reference(logits, labels)
+    _expect(ex, np.isclose(float(got), expected, rtol=1e-4),
+            f"on ordinary logits expected {expected:.4f}, got {float(got):.4f}. The loss of one example is "
+            "log(sum_j exp(logit_j)) - logit_label, with the sum over the classes (axis=1), "
+            "averaged over the examples.")
+    big = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 990.0]], np.float32)
+    big_labels = np.array([1, 2], np.int32)
+    got = _as_array(ex, _call(ex, softmax_cross_entropy, tf.constant(big), tf.constant(big_labels)))
+    _expect(ex, np.all(np.isfinite(got)),
+            f"on logits around 1000 it gives {got.tolist()}: exp(1000) overflows. Subtract each row's "
+            "largest logit before exp (the log-sum-exp trick); the loss does not change.")
+    expected = reference(big, big_labels)
+    _expect(ex, np.isclose(float(got), expected, rtol=1e-4),
+            f"on logits around 1000 expected {expected:.4f}, got {float(got):.4f}.")
+    _passed(ex, "softmax_cross_entropy matches TensorFlow's and stays finite for logits of 1000.")
+
+
+def check_softmax_regression(build_model):
+    """Exercise 5 of 01_linear_model: ``build_model()`` returns a Keras softmax regression on 784 pixels:
+    one Dense layer of 10 logits (no softmax), 7,850 parameters.
+
+    Example:
+        >>> check_softmax_regression(lambda: keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)]))
+        ✅ Exercise 5 (softmax regression in Keras) passed: ...
+    """
+    import keras
+
+    ex = "Exercise 5 (softmax regression in Keras)"
+    model = _call(ex, build_model)
+    _expect(ex, isinstance(model, keras.Model), f"expected a Keras model, got {type(model).__name__}.")
+    x = np.random.default_rng(5).uniform(0, 1, (4, 784)).astype(np.float32)
+    try:
+        out = np.asarray(model(x))
+    except Exception as e:  # wrong input shape, most often
+        raise ExerciseFailed(ex, f"the model cannot take a batch of flattened images, shape (4, 784) "
+                                 f"({type(e).__name__}). Start with keras.Input(shape=(784,)).") from None
+    _expect(ex, out.shape == (4, 10), f"expected 10 outputs per image (one per digit), got shape {out.shape}.")
+    params = model.count_params()
+    _expect(ex, params == 784 * 10 + 10, f"expected 784 x 10 weights + 10 biases = 7,850 parameters, "
+                                         f"got {params:,}. Softmax regression has no hidden layer.")
+    looks_like_probabilities = np.all(out >= 0) and np.allclose(out.sum(axis=1), 1, atol=1e-4)
+    _expect(ex, not looks_like_probabilities,
+            "the outputs are probabilities (each row sums to 1): the model ends in a softmax. Return logits "
+            "(no activation) and let the loss apply softmax with from_logits=True.")
+    _passed(ex, "one Dense layer, 10 logits, 7,850 parameters.")
+
+
+def _linear_fit_accuracy(features, y, steps=2000, learning_rate=0.5):
+    """Accuracy of a logistic regression fitted by full-batch gradient descent (NumPy, standardised features)."""
+    f = (features - features.mean(axis=0)) / (features.std(axis=0) + 1e-8)
+    w, b = np.zeros(f.shape[1]), 0.0
+    for _ in range(steps):
+        p = _np_sigmoid(f @ w + b)
+        w -= learning_rate * f.T @ (p - y) / len(y)
+        b -= learning_rate * np.mean(p - y)
+    return float(np.mean((f @ w + b > 0) == y))
+
+
+def check_feature_map(feature_map):
+    """Exercise 6 of 01_linear_model: ``feature_map(X)`` turns 2-D points into features on which a *linear*
+    classifier separates the two circles.
+
+    Example:
+        >>> check_feature_map(lambda X: np.c_[X, (X ** 2).sum(axis=1)])
+        ✅ Exercise 6 (feature_map) passed: ...
+    """
+    from lab_utils.toy import circles
+
+    ex = "Exercise 6 (feature_map)"
+    X, y = circles(n=400, seed=1)
+    features = _as_array(ex, _call(ex, feature_map, X.copy()))
+    if features.ndim == 1:
+        features = features[:, None]
+    _expect(ex, features.ndim == 2 and len(features) == len(X),
+            f"expected one row of features per point, shape (400, k); got {features.shape}.")
+    _expect(ex, np.issubdtype(features.dtype, np.number) and np.all(np.isfinite(features)),
+            "the features must be finite numbers.")
+    score = _linear_fit_accuracy(features.astype(np.float64), y)
+    _expect(ex, score >= 0.95,
+            f"a linear classifier on your features reaches only {score:.0%} on fresh circles (95% needed). "
+            "Add a feature that is small on the inner circle and large on the outer ring.")
+    _passed(ex, f"on your features a linear classifier separates the circles ({score:.0%} right).")

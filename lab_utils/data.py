@@ -425,8 +425,13 @@ def make_dataset(images, labels, batch_size=128, shuffle=True, seed=0, flatten=F
         >>> train = make_dataset(data.x_train, data.y_train, batch_size=64)
         >>> model.fit(train, epochs=3)
     """
+    import warnings
+
     import tensorflow as tf
 
+    # Keras 3 warns on every fit() over a tf.data pipeline that its default shuffle=True is ignored;
+    # this pipeline shuffles itself, so the warning would only confuse students.
+    warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed", category=UserWarning)
     images, labels = np.asarray(images), np.asarray(labels)
     if images.ndim != 3:
         raise ValueError(f"images must have shape (N, height, width), got {images.shape}.")

@@ -53,14 +53,8 @@ def setup(seed=42, deterministic=False, mixed_precision=False, verbose=True):
         >>> with strategy.scope():
         ...     model = keras.Sequential([...])
     """
-    import warnings
-
     import tensorflow as tf
     import keras
-
-    # Keras 3 warns on every fit() over a tf.data pipeline that its default shuffle=True is ignored;
-    # make_dataset() already shuffles, so the warning only confuses students.
-    warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed", category=UserWarning)
 
     def say(line):
         if verbose:

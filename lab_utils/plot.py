@@ -182,3 +182,58 @@ def show_confident_mistakes(images, y_true, probabilities, class_names=None, n=1
     fig.suptitle("Most confident mistakes (true → predicted)", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_decision_boundary(predict, X, y, title=None, resolution=200, ax=None):
+    """Shade the plane by a 2-D classifier's probability of class 1 and draw its 50% line over the points.
+
+    ``predict`` maps float32 points of shape (n, 2) to probabilities of class 1, shape (n,) or (n, 1).
+
+    Example:
+        >>> X, y = toy.two_blobs()
+        >>> fig = plot_decision_boundary(lambda P: model.predict(P, verbose=0), X, y)
+    """
+    plt = _plt()
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary draws 2-D points; X has shape {X.shape}.")
+    pad = 0.25 * (X.max(axis=0) - X.min(axis=0))
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    grid = np.stack([xx.ravel(), yy.ravel()], axis=1).astype(np.float32)
+    p = np.asarray(predict(grid), dtype=float).reshape(xx.shape)
+    fig = ax.figure if ax is not None else plt.subplots(figsize=(4.5, 4))[0]
+    ax = ax if ax is not None else fig.axes[0]
+    ax.contourf(xx, yy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
+    if p.min() < 0.5 < p.max():
+        ax.contour(xx, yy, p, levels=[0.5], colors="black", linewidths=1.5)
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", edgecolors="white", linewidths=0.5, s=18)
+    accuracy = np.mean((np.asarray(predict(X.astype(np.float32)), float).reshape(-1) > 0.5) == y)
+    ax.set_title(f"{title + ': ' if title else ''}accuracy {accuracy:.0%}", fontsize=10)
+    ax.set_aspect("equal")
+    return fig
+
+
+def show_templates(weights, class_names=None, title="What each class's weights look for"):
+    """Show the weights of a linear classifier as one 28x28 image per class (red: ink counts for the class).
+
+    ``weights`` has shape (784, classes), as in ``Dense(10)`` on flattened MNIST.
+
+    Example:
+        >>> fig = show_templates(model.layers[-1].kernel.numpy())
+    """
+    plt = _plt()
+    weights = np.asarray(weights)
+    if weights.ndim != 2 or weights.shape[0] != 28 * 28:
+        raise ValueError(f"weights must have shape (784, classes), got {weights.shape}.")
+    classes = weights.shape[1]
+    fig, axes = plt.subplots(1, classes, figsize=(1.3 * classes, 1.7), squeeze=False)
+    for c, ax in enumerate(axes.flat):
+        w = weights[:, c].reshape(28, 28)
+        limit = np.abs(w).max() or 1.0
+        ax.imshow(w, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(_name(c, class_names), fontsize=9)
+        ax.axis("off")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

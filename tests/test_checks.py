@@ -89,3 +89,122 @@ def test_scale_images_check_catches_a_missing_division():
 def test_scale_images_check_catches_a_flattened_result():
     message = failure(checks.check_scale_images, lambda images: images.reshape(len(images), -1).astype("float32") / 255)
     assert "expected the shape to stay (3, 28, 28), got (3, 784)" in message
+
+
+# --------------------------------------------------------------------------- 01_linear_model
+
+LINEAR_SOLUTION = ROOT / "solutions" / "01_linear_model.ipynb"
+LINEAR_LAB = ROOT / "labs" / "01_linear_model.ipynb"
+
+
+def linear(path, exercise):
+    """Run one exercise cell of Lab 1 on top of the solution's earlier exercises (as a student's kernel would)."""
+    import keras
+    import tensorflow as tf
+
+    scope = {"tf": tf, "keras": keras}
+    for earlier in ("Exercise 1", "Exercise 2"):
+        if earlier != exercise:
+            scope.update(run_exercise(LINEAR_SOLUTION, earlier, **scope))
+    return run_exercise(path, exercise, **scope)
+
+
+LINEAR_EXERCISES = [
+    ("Exercise 1", "sigmoid", checks.check_sigmoid),
+    ("Exercise 2", "binary_cross_entropy", checks.check_binary_cross_entropy),
+    ("Exercise 3", "gradient_step", checks.check_gradient_step),
+    ("Exercise 4", "softmax_cross_entropy", checks.check_softmax_cross_entropy),
+    ("Exercise 5", "build_softmax_regression", checks.check_softmax_regression),
+    ("Exercise 6", "feature_map", checks.check_feature_map),
+]
+
+
+@pytest.mark.parametrize("exercise, name, check", LINEAR_EXERCISES, ids=[e[1] for e in LINEAR_EXERCISES])
+def test_lab1_check_passes_on_the_solution(exercise, name, check, capsys):
+    check(linear(LINEAR_SOLUTION, exercise)[name])
+    assert "passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise, name, check", LINEAR_EXERCISES, ids=[e[1] for e in LINEAR_EXERCISES])
+def test_lab1_check_fails_on_the_placeholder(exercise, name, check):
+    assert "not done yet" in failure(check, linear(LINEAR_LAB, exercise)[name])
+
+
+def test_sigmoid_check_catches_a_missing_minus_sign():
+    import tensorflow as tf
+
+    assert "Check the formula 1 / (1 + exp(-z))" in failure(checks.check_sigmoid, lambda z: 1 / (1 + tf.exp(z)))
+
+
+def test_binary_cross_entropy_check_catches_a_sum_and_a_missing_minus():
+    import tensorflow as tf
+
+    def terms(y, p):
+        return y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p)
+
+    assert "the sum over the examples" in failure(checks.check_binary_cross_entropy, lambda y, p: -tf.reduce_sum(terms(y, p)))
+    assert "never negative" in failure(checks.check_binary_cross_entropy, lambda y, p: tf.reduce_mean(terms(y, p)))
+    assert "expected one number" in failure(checks.check_binary_cross_entropy, lambda y, p: -terms(y, p))
+
+
+def test_gradient_step_check_catches_rebinding_instead_of_assigning_and_going_uphill():
+    import tensorflow as tf
+
+    scope = linear(LINEAR_SOLUTION, "Exercise 3")
+
+    def rebinds(w, b, x, y, learning_rate):
+        with tf.GradientTape() as tape:
+            loss = scope["binary_cross_entropy"](y, scope["predict_proba"](w, b, x))
+        grad_w, grad_b = tape.gradient(loss, [w, b])
+        w = w - learning_rate * grad_w  # noqa: F841 (the mistake under test)
+        return loss
+
+    def uphill(w, b, x, y, learning_rate):
+        with tf.GradientTape() as tape:
+            loss = scope["binary_cross_entropy"](y, scope["predict_proba"](w, b, x))
+        grad_w, grad_b = tape.gradient(loss, [w, b])
+        w.assign_add(learning_rate * grad_w)
+        b.assign_add(learning_rate * grad_b)
+        return loss
+
+    assert "w.assign_sub" in failure(checks.check_gradient_step, rebinds)
+    assert "went uphill" in failure(checks.check_gradient_step, uphill)
+
+
+def test_softmax_cross_entropy_check_catches_overflow_wrong_axis_and_logits_as_probabilities():
+    import tensorflow as tf
+
+    def naive(logits, labels):
+        p = tf.exp(logits) / tf.reduce_sum(tf.exp(logits), axis=1, keepdims=True)
+        return -tf.reduce_mean(tf.math.log(tf.gather(p, labels, axis=1, batch_dims=1)))
+
+    def wrong_axis(logits, labels):
+        p = tf.nn.softmax(logits, axis=0)
+        return -tf.reduce_mean(tf.math.log(tf.gather(p, labels, axis=1, batch_dims=1)))
+
+    def logits_as_probabilities(logits, labels):
+        return -tf.reduce_mean(tf.math.log(tf.nn.relu(tf.gather(logits, labels, axis=1, batch_dims=1)) + 1e-7))
+
+    assert "exp(1000) overflows" in failure(checks.check_softmax_cross_entropy, naive)
+    assert "on ordinary logits expected" in failure(checks.check_softmax_cross_entropy, wrong_axis)
+    assert "on ordinary logits expected" in failure(checks.check_softmax_cross_entropy, logits_as_probabilities)
+
+
+def test_softmax_regression_check_catches_a_softmax_output_a_hidden_layer_and_a_wrong_input():
+    import keras
+
+    def model(*layers, shape=(784,)):
+        return lambda: keras.Sequential([keras.Input(shape=shape), *layers])
+
+    assert "ends in a softmax" in failure(checks.check_softmax_regression,
+                                          model(keras.layers.Dense(10, activation="softmax")))
+    assert "got 7,960. Softmax regression has no hidden layer" in failure(checks.check_softmax_regression,
+                                        model(keras.layers.Dense(10), keras.layers.Dense(10)))
+    assert "keras.Input(shape=(784,))" in failure(checks.check_softmax_regression,
+                                                  model(keras.layers.Dense(10), shape=(28, 28)))
+    assert "expected 10 outputs" in failure(checks.check_softmax_regression, model(keras.layers.Dense(1)))
+
+
+def test_feature_map_check_catches_features_that_stay_linear():
+    assert "reaches only" in failure(checks.check_feature_map, lambda X: np.column_stack([X, X[:, 0] + X[:, 1]]))
+    assert "one row of features per point" in failure(checks.check_feature_map, lambda X: X.T)

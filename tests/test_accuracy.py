@@ -1,0 +1,39 @@
+"""Each lab's reference model, trained on the embedded sample only, reaches its accuracy target on the
+official MNIST test set (used for evaluation only). benchmarks/accuracy.py reports the same over several seeds."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lab_utils.data import read_embedded_mnist, read_idx
+from lab_utils.models import accuracy, softmax_regression, train_reference
+
+MNIST_TEST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-test"
+pytestmark = pytest.mark.skipif(not (MNIST_TEST_DIR / "t10k-images-idx3-ubyte.gz").exists(),
+                                reason=f"official MNIST test set not found at {MNIST_TEST_DIR}")
+
+
+@pytest.fixture(scope="module")
+def sample_and_official_test():
+    x_train, y_train, x_rest, _ = read_embedded_mnist(test_per_class=0)
+    assert len(x_train) == 5000 and len(x_rest) == 0
+    return (x_train, y_train,
+            read_idx(MNIST_TEST_DIR / "t10k-images-idx3-ubyte.gz", (28, 28)),
+            read_idx(MNIST_TEST_DIR / "t10k-labels-idx1-ubyte.gz", ()))
+
+
+def test_softmax_regression_has_7850_parameters():
+    assert softmax_regression().count_params() == 7850
+
+
+def test_softmax_regression_on_the_sample_scores_at_least_90_percent_on_official_mnist(sample_and_official_test):
+    x_train, y_train, x_test, y_test = sample_and_official_test
+    model = train_reference("softmax_regression", x_train, y_train, seed=0)
+    assert accuracy(model, x_test, y_test) >= 0.90
+
+
+def test_an_untrained_model_does_not_pass_that_bar(sample_and_official_test):
+    _, _, x_test, y_test = sample_and_official_test
+    assert accuracy(softmax_regression(), x_test, y_test) < 0.5
+    assert np.bincount(y_test).sum() == 10000
