@@ -302,3 +302,82 @@ def check_feature_map(feature_map):
             f"a linear classifier on your features reaches only {score:.0%} on fresh circles (95% needed). "
             "Add a feature that is small on the inner circle and large on the outer ring.")
     _passed(ex, f"on your features a linear classifier separates the circles ({score:.0%} right).")
+
+
+# --------------------------------------------------------------------------- 02_mlp
+
+def check_backward(backward):
+    """Exercise 1 of 02_mlp: ``backward(x, y, W1, b1, W2, b2)`` returns ``(dW1, db1, dW2, db2)``, the gradients of
+    ``0.5 * (y_hat - y)**2`` for ``h = tanh(x @ W1 + b1)``, ``y_hat = h @ W2 + b2``, one example, in NumPy.
+
+    Example:
+        >>> check_backward(backward)
+        ✅ Exercise 1 (backward) passed: ...
+    """
+    import tensorflow as tf
+
+    ex = "Exercise 1 (backward)"
+    rng = np.random.default_rng(6)
+    x, y = rng.standard_normal(2), 0.7
+    params = [rng.standard_normal((2, 3)), rng.standard_normal(3), rng.standard_normal(3), float(rng.standard_normal())]
+    variables = [tf.Variable(p, dtype=tf.float64) for p in params]
+    with tf.GradientTape() as tape:
+        h = tf.tanh(tf.linalg.matvec(variables[0], tf.constant(x), transpose_a=True) + variables[1])
+        loss = 0.5 * (tf.reduce_sum(h * variables[2]) + variables[3] - y) ** 2
+    expected = [g.numpy() for g in tape.gradient(loss, variables)]
+    got = _call(ex, backward, x.copy(), y, *[np.array(p) if np.ndim(p) else p for p in params])
+    _expect(ex, isinstance(got, (tuple, list)) and len(got) == 4,
+            f"expected a tuple of four gradients (dW1, db1, dW2, db2), got {type(got).__name__}"
+            + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else "") + ".")
+    names = ("dW1", "db1", "dW2", "db2")
+    for name, g, e in zip(names, got, expected):
+        g = _as_array(ex, g)
+        _expect(ex, g.shape == np.shape(e), f"{name} should have the shape of its parameter, {np.shape(e)}; "
+                                            f"got {g.shape}. Check where a transpose or an outer product is needed.")
+    for name, g, e in reversed(list(zip(names, got, expected))):  # output layer first: that is where errors start
+        if not np.allclose(_as_array(ex, g), e, atol=1e-6):
+            hint = ("the error signal is y_hat - y; dW2 = error * h and db2 = error."
+                    if name in ("dW2", "db2") else
+                    "going back through tanh multiplies by its derivative 1 - h**2: "
+                    "delta = error * W2 * (1 - h**2), dW1 = outer(x, delta), db1 = delta.")
+            raise ExerciseFailed(ex, f"{name} differs from tf.GradientTape's: expected {np.round(e, 4).tolist()}, "
+                                     f"got {np.round(_as_array(ex, g), 4).tolist()}. Hint: {hint}")
+    _passed(ex, "your four gradients match tf.GradientTape's to 6 decimals.")
+
+
+def check_mlp(build_mlp):
+    """Exercise 2 of 02_mlp: ``build_mlp()`` returns a Keras MLP from (28, 28, 1) images through Dense 256 ReLU and
+    Dense 128 ReLU to 10 logits (235,146 parameters; dropout layers allowed).
+
+    Example:
+        >>> check_mlp(lambda: lab_utils.models.mlp())
+        ✅ Exercise 2 (build_mlp) passed: ...
+    """
+    import keras
+
+    ex = "Exercise 2 (build_mlp)"
+    model = _call(ex, build_mlp)
+    _expect(ex, isinstance(model, keras.Model), f"expected a Keras model, got {type(model).__name__}.")
+    x = np.random.default_rng(7).uniform(0, 1, (4, 28, 28, 1)).astype(np.float32)
+    try:
+        out = np.asarray(model(x, training=False))
+    except Exception as e:
+        raise ExerciseFailed(ex, f"the model cannot take a batch of images of shape (4, 28, 28, 1) "
+                                 f"({type(e).__name__}). Start with keras.Input(shape=(28, 28, 1)) and Flatten.") from None
+    _expect(ex, out.shape == (4, 10), f"expected 10 outputs per image, got shape {out.shape}.")
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    hidden = dense[:-1]
+    _expect(ex, [layer.units for layer in hidden] == [256, 128],
+            f"expected hidden Dense layers of 256 and 128 units, found {[layer.units for layer in hidden]}.")
+    linear = [layer.name for layer in hidden if layer.activation in (keras.activations.linear, None)]
+    _expect(ex, not linear,
+            f"hidden layer(s) {linear} have no activation: linear layers stacked are still one linear layer. "
+            "Give each hidden Dense activation=\"relu\".")
+    acts = {layer.activation.__name__ for layer in hidden}
+    _expect(ex, acts == {"relu"}, f"expected ReLU in the hidden layers, found {sorted(acts)}.")
+    _expect(ex, dense[-1].activation in (keras.activations.linear, None),
+            f"the last layer has activation {dense[-1].activation.__name__}: it must output logits "
+            "(no activation); the loss applies softmax with from_logits=True.")
+    params = model.count_params()
+    _expect(ex, params == 235_146, f"expected 235,146 parameters, got {params:,}.")
+    _passed(ex, "784 → 256 ReLU → 128 ReLU → 10 logits, 235,146 parameters.")

@@ -28,17 +28,61 @@ def softmax_regression(num_classes=10, input_shape=(28, 28, 1)):
     ], name="softmax_regression")
 
 
-def compile_classifier(model, learning_rate=1e-3, decay_steps=None):
-    """Compile for integer labels and logit outputs: Adam (cosine-decayed over ``decay_steps`` if given),
-    sparse categorical cross-entropy ``from_logits=True``, accuracy.
+def augmentation(shift=0.08, rotation=0.0):
+    """Layers that move each training image a little (active in ``fit`` only, not in ``predict``).
+
+    ``shift`` is a fraction of the image size (0.08 of 28 pixels is about 2 pixels); ``rotation`` a fraction
+    of a full turn.
+
+    Example:
+        >>> model = keras.Sequential([keras.Input((28, 28, 1)), augmentation(), keras.layers.Flatten(), ...])
+    """
+    import keras
+
+    layers = [keras.layers.RandomTranslation(shift, shift, fill_mode="constant")]
+    if rotation:
+        layers.append(keras.layers.RandomRotation(rotation, fill_mode="constant"))
+    return keras.Sequential(layers, name="augmentation")
+
+
+def mlp(hidden=(256, 128), activation="relu", dropout=0.0, augment=False, kernel_initializer="glorot_uniform",
+        weight_decay=0.0, num_classes=10, input_shape=(28, 28, 1)):
+    """A multilayer perceptron: flatten, Dense hidden layers (each followed by dropout if asked), 10 logits.
+
+    With the defaults it has 784·256+256 + 256·128+128 + 128·10+10 = 235,146 parameters.
+
+    Example:
+        >>> mlp(activation="tanh", dropout=0.2).count_params()
+        235146
+    """
+    import keras
+
+    regularizer = keras.regularizers.l2(weight_decay) if weight_decay else None
+    layers = [keras.Input(shape=input_shape)]
+    if augment:
+        layers.append(augmentation())
+    layers.append(keras.layers.Flatten())
+    for units in hidden:
+        layers.append(keras.layers.Dense(units, activation=activation, kernel_initializer=kernel_initializer,
+                                         kernel_regularizer=regularizer))
+        if dropout:
+            layers.append(keras.layers.Dropout(dropout))
+    layers.append(keras.layers.Dense(num_classes, kernel_initializer=kernel_initializer, name="logits"))
+    return keras.Sequential(layers, name="mlp")
+
+
+def compile_classifier(model, learning_rate=1e-3, decay_steps=None, optimizer=None):
+    """Compile for integer labels and logit outputs: Adam (cosine-decayed over ``decay_steps`` if given)
+    unless another ``optimizer`` is given, sparse categorical cross-entropy ``from_logits=True``, accuracy.
 
     Example:
         >>> compile_classifier(model, learning_rate=3e-3, decay_steps=15 * 157)
+        >>> compile_classifier(model, optimizer=keras.optimizers.SGD(0.1, momentum=0.9))
     """
     import keras
 
     rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps) if decay_steps else learning_rate
-    model.compile(optimizer=keras.optimizers.Adam(rate),
+    model.compile(optimizer=optimizer or keras.optimizers.Adam(rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     return model
@@ -47,6 +91,7 @@ def compile_classifier(model, learning_rate=1e-3, decay_steps=None):
 # name -> (builder, epochs, batch size, peak learning rate): the kit's training recipe per lab.
 RECIPES = {
     "softmax_regression": (softmax_regression, 15, 32, 3e-3),
+    "mlp": (lambda: mlp(dropout=0.2, augment=True), 30, 64, 2e-3),
 }
 
 
@@ -81,3 +126,47 @@ def accuracy(model, images, labels, batch_size=1000):
 
     logits = model.predict(make_dataset(images, labels, batch_size=batch_size, shuffle=False, cache=False), verbose=0)
     return float(np.mean(np.argmax(logits, axis=1) == np.asarray(labels)))
+
+
+def layer_table(model):
+    """Rows of (layer type, output shape, parameters, receptive field) for every layer of a Keras model.
+
+    The receptive field is the side of the input patch that one output unit of the layer sees; it grows
+    with each convolution or pooling by ``(kernel - 1) * jump`` (``jump``: the product of the strides so far).
+    It is ``None`` after a layer that mixes all positions (Flatten, Dense).
+
+    Example:
+        >>> layer_table(mlp())[1]
+        ('Dense', (None, 256), 200960, None)
+    """
+    import keras
+
+    rows, field, jump = [], 1, 1
+    for layer in model.layers:
+        kernel = getattr(layer, "kernel_size", None) or getattr(layer, "pool_size", None)
+        strides = getattr(layer, "strides", None)
+        if field is not None and kernel is not None:
+            field += (kernel[0] - 1) * jump
+            jump *= (strides or kernel)[0]
+        elif isinstance(layer, (keras.layers.Flatten, keras.layers.Dense, keras.layers.GlobalAveragePooling2D)):
+            field = None
+        shape = tuple(layer.output.shape)
+        rows.append((type(layer).__name__, shape, layer.count_params(), field))
+    return rows
+
+
+def describe(model):
+    """Print every layer's type, output shape, parameters and receptive field, and the total; same text on
+    every machine (unlike ``model.summary()``, whose layer names depend on what was built before).
+
+    Example:
+        >>> describe(mlp())
+        layer                output shape          parameters  receptive field
+        Flatten              (None, 784)                    0  -
+        ...
+    """
+    rows = layer_table(model)
+    print(f"{'layer':<20} {'output shape':<20} {'parameters':>11}  receptive field")
+    for name, shape, params, field in rows:
+        print(f"{name:<20} {str(shape):<20} {params:>11,}  {f'{field} x {field}' if field else '-'}")
+    print(f"{'total':<20} {'':<20} {model.count_params():>11,}")

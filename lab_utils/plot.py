@@ -237,3 +237,29 @@ def show_templates(weights, class_names=None, title="What each class's weights l
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def draw_unit_lines(ax, kernel, bias, color="0.3"):
+    """Draw each hidden unit's line ``w · x + b = 0`` on a 2-D plot: where that unit switches on.
+
+    ``kernel`` has shape (2, units) and ``bias`` (units,), as in the first ``Dense`` layer on 2-D points.
+
+    Example:
+        >>> fig = plot_decision_boundary(predict, X, y)
+        >>> draw_unit_lines(fig.axes[0], *model.layers[0].get_weights())
+    """
+    kernel, bias = np.asarray(kernel), np.asarray(bias)
+    if kernel.ndim != 2 or kernel.shape[0] != 2 or bias.shape != (kernel.shape[1],):
+        raise ValueError(f"expected a kernel of shape (2, units) and a bias of shape (units,), "
+                         f"got {kernel.shape} and {bias.shape}.")
+    x_lo, x_hi = ax.get_xlim()
+    y_lo, y_hi = ax.get_ylim()
+    xs = np.linspace(x_lo, x_hi, 2)
+    for (w1, w2), b in zip(kernel.T, bias):
+        if abs(w2) > 1e-9:
+            ax.plot(xs, -(w1 * xs + b) / w2, "--", color=color, linewidth=1)
+        elif abs(w1) > 1e-9:
+            ax.axvline(-b / w1, linestyle="--", color=color, linewidth=1)
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo, y_hi)
+    return ax

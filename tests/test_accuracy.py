@@ -37,3 +37,9 @@ def test_an_untrained_model_does_not_pass_that_bar(sample_and_official_test):
     _, _, x_test, y_test = sample_and_official_test
     assert accuracy(softmax_regression(), x_test, y_test) < 0.5
     assert np.bincount(y_test).sum() == 10000
+
+
+def test_mlp_on_the_sample_scores_at_least_95_percent_on_official_mnist(sample_and_official_test):
+    x_train, y_train, x_test, y_test = sample_and_official_test
+    model = train_reference("mlp", x_train, y_train, seed=0)
+    assert accuracy(model, x_test, y_test) >= 0.95

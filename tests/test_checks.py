@@ -208,3 +208,80 @@ def test_softmax_regression_check_catches_a_softmax_output_a_hidden_layer_and_a_
 def test_feature_map_check_catches_features_that_stay_linear():
     assert "reaches only" in failure(checks.check_feature_map, lambda X: np.column_stack([X, X[:, 0] + X[:, 1]]))
     assert "one row of features per point" in failure(checks.check_feature_map, lambda X: X.T)
+
+
+# --------------------------------------------------------------------------- 02_mlp
+
+MLP_SOLUTION = ROOT / "solutions" / "02_mlp.ipynb"
+MLP_LAB = ROOT / "labs" / "02_mlp.ipynb"
+
+
+def mlp_exercise(path, exercise, name):
+    import keras
+
+    return run_exercise(path, exercise, keras=keras)[name]
+
+
+def test_backward_check_passes_on_the_solution(capsys):
+    checks.check_backward(mlp_exercise(MLP_SOLUTION, "Exercise 1", "backward"))
+    assert "match tf.GradientTape" in capsys.readouterr().out
+
+
+def test_backward_check_fails_on_the_placeholder():
+    assert "not done yet" in failure(checks.check_backward, mlp_exercise(MLP_LAB, "Exercise 1", "backward"))
+
+
+def test_backward_check_catches_a_forgotten_tanh_derivative():
+    def no_tanh_derivative(x, y, W1, b1, W2, b2):
+        h = np.tanh(x @ W1 + b1)
+        e = h @ W2 + b2 - y
+        delta = e * W2
+        return np.outer(x, delta), delta, e * h, e
+
+    message = failure(checks.check_backward, no_tanh_derivative)
+    assert "db1 differs from tf.GradientTape's" in message and "1 - h**2" in message
+
+
+def test_backward_check_catches_a_gradient_of_the_wrong_shape():
+    def wrong_shape(x, y, W1, b1, W2, b2):
+        h = np.tanh(x @ W1 + b1)
+        e = h @ W2 + b2 - y
+        delta = e * W2 * (1 - h ** 2)
+        return np.outer(delta, x), delta, e * h, e
+
+    assert "dW1 should have the shape of its parameter, (2, 3); got (3, 2)" in failure(checks.check_backward, wrong_shape)
+
+
+def test_mlp_check_passes_on_the_solution(capsys):
+    checks.check_mlp(mlp_exercise(MLP_SOLUTION, "Exercise 2", "build_mlp"))
+    assert "235,146 parameters" in capsys.readouterr().out
+
+
+def test_mlp_check_fails_on_the_placeholder():
+    assert "not done yet" in failure(checks.check_mlp, mlp_exercise(MLP_LAB, "Exercise 2", "build_mlp"))
+
+
+@pytest.mark.parametrize("layers, message", [
+    ([("Dense", 256, None), ("Dense", 128, "relu"), ("Dense", 10, None)], "have no activation"),
+    ([("Dense", 256, "relu"), ("Dense", 128, "relu"), ("Dense", 10, "softmax")], "must output logits"),
+    ([("Dense", 256, "sigmoid"), ("Dense", 128, "sigmoid"), ("Dense", 10, None)], "expected ReLU"),
+    ([("Dense", 128, "relu"), ("Dense", 10, None)], "hidden Dense layers of 256 and 128 units, found [128]"),
+])
+def test_mlp_check_catches_typical_mistakes(layers, message):
+    import keras
+
+    def build():
+        return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten()]
+                                + [keras.layers.Dense(units, activation=act) for _, units, act in layers])
+
+    assert message in failure(checks.check_mlp, build)
+
+
+def test_mlp_check_explains_a_missing_flatten():
+    import keras
+
+    def no_flatten():
+        return keras.Sequential([keras.Input((784,)), keras.layers.Dense(256, activation="relu"),
+                                 keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10)])
+
+    assert "Start with keras.Input(shape=(28, 28, 1)) and Flatten" in failure(checks.check_mlp, no_flatten)

@@ -86,3 +86,24 @@ def test_show_confident_mistakes_titles_true_predicted_and_probability():
 def test_show_confident_mistakes_says_when_there_are_none():
     fig = P.show_confident_mistakes(np.zeros((1, 28, 28)), [0], np.array([[1.0, 0.0]]))
     assert "No mistakes" in fig.axes[0].texts[0].get_text()
+
+
+def test_plot_decision_boundary_reports_the_accuracy_of_the_rule_drawn():
+    X = np.array([[-1.0, 0.0], [1.0, 0.0], [2.0, 0.0]], np.float32)
+    fig = P.plot_decision_boundary(lambda pts: (pts[:, 0] > 0).astype(float), X, [0, 1, 0], "x > 0")
+    assert fig.axes[0].get_title() == "x > 0: accuracy 67%"
+
+
+def test_draw_unit_lines_draws_one_line_per_hidden_unit():
+    fig, ax = plt.subplots()
+    ax.set_xlim(-2, 2)
+    ax.set_ylim(-2, 2)
+    P.draw_unit_lines(ax, np.array([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]]), np.zeros(3))
+    assert len(ax.lines) + len([c for c in ax.get_children() if c.__class__.__name__ == "Line2D"]) >= 3
+
+
+def test_show_templates_draws_one_image_per_class():
+    fig = P.show_templates(np.random.default_rng(0).normal(size=(784, 10)))
+    assert titles(fig) == [str(i) for i in range(10)]
+    with pytest.raises(ValueError, match=r"\(784, classes\)"):
+        P.show_templates(np.zeros((10, 784)))
