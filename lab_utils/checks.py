@@ -381,3 +381,139 @@ def check_mlp(build_mlp):
     params = model.count_params()
     _expect(ex, params == 235_146, f"expected 235,146 parameters, got {params:,}.")
     _passed(ex, "784 → 256 ReLU → 128 ReLU → 10 logits, 235,146 parameters.")
+
+
+# --------------------------------------------------------------------------- 03_lenet
+
+def check_conv2d(conv2d):
+    """Exercise 1 of 03_lenet: ``conv2d(image, kernel, stride=1, padding=0)`` on 2-D NumPy arrays, as deep learning
+    defines it (no kernel flip, like ``tf.nn.conv2d``), with zero padding on every side.
+
+    Example:
+        >>> check_conv2d(conv2d)
+        ✅ Exercise 1 (conv2d) passed: ...
+    """
+    import tensorflow as tf
+
+    ex = "Exercise 1 (conv2d)"
+    rng = np.random.default_rng(8)
+    cases = [((5, 5), (3, 3), 1, 0), ((7, 7), (3, 3), 2, 1), ((6, 8), (2, 2), 2, 0), ((28, 28), (5, 5), 1, 2),
+             ((9, 6), (4, 3), 3, 1)]
+    for image_shape, kernel_shape, stride, padding in cases:
+        image, kernel = rng.standard_normal(image_shape), rng.standard_normal(kernel_shape)
+        padded = np.pad(image, padding)
+        expected = tf.nn.conv2d(padded[None, :, :, None], kernel[:, :, None, None], strides=stride,
+                                padding="VALID").numpy()[0, :, :, 0]
+        where = f"image {image_shape}, kernel {kernel_shape}, stride {stride}, padding {padding}"
+        got = _as_array(ex, _call(ex, conv2d, image.copy(), kernel.copy(), stride, padding))
+        _expect(ex, got.shape == expected.shape,
+                f"for {where} expected output shape {expected.shape}, got {got.shape}. "
+                "Each side is (W - F + 2P) // S + 1.")
+        if not np.allclose(got, expected, atol=1e-6):
+            flipped = tf.nn.conv2d(padded[None, :, :, None], kernel[::-1, ::-1, None, None], strides=stride,
+                                   padding="VALID").numpy()[0, :, :, 0]
+            if np.allclose(got, flipped, atol=1e-6):
+                raise ExerciseFailed(ex, "your result is the kernel flipped: that is the mathematicians' convolution. "
+                                         "Deep learning's conv2d slides the kernel as it is (cross-correlation).")
+            raise ExerciseFailed(ex, f"for {where} the values differ from tf.nn.conv2d's: expected top-left "
+                                     f"{expected[0, 0]:.4f}, got {got[0, 0]:.4f}. Output (i, j) is the sum of "
+                                     "kernel * the patch of the padded image starting at (i * stride, j * stride).")
+    _passed(ex, f"your conv2d matches tf.nn.conv2d on {len(cases)} shapes, strides and paddings.")
+
+
+def _check_formula(ex, fn, cases, hints, done):
+    """Run ``fn`` on each case; compare with the expected whole number; on failure, use the first hint that fits."""
+    for args, expected in cases:
+        got = _call(ex, fn, *args)
+        _expect(ex, isinstance(got, (int, np.integer)) or (isinstance(got, float) and got.is_integer()),
+                f"for {args} expected a whole number, got {got!r}. Use // for division.")
+        if int(got) != expected:
+            hint = next((h for wrong, h in hints if wrong(*args) == int(got)), "")
+            raise ExerciseFailed(ex, f"for {args} expected {expected}, got {int(got)}. {hint}".strip())
+    _passed(ex, done)
+
+
+def check_output_size(output_size):
+    """Exercise 2 of 03_lenet: ``output_size(W, F, P, S)`` = (W - F + 2P) // S + 1.
+
+    Example:
+        >>> check_output_size(lambda W, F, P, S: (W - F + 2 * P) // S + 1)
+        ✅ Exercise 2 (output_size) passed: ...
+    """
+    cases = [((28, 5, 0, 1), 24), ((28, 5, 2, 1), 28), ((32, 3, 1, 2), 16), ((7, 3, 0, 2), 3), ((224, 7, 3, 2), 112)]
+    hints = [(lambda W, F, P, S: (W - F + P) // S + 1, "Padding adds P pixels on *both* sides: 2P."),
+             (lambda W, F, P, S: (W - F + 2 * P) // S, "Count the first position too: + 1."),
+             (lambda W, F, P, S: (W - F + 2 * P) + 1, "Divide by the stride S.")]
+    _check_formula("Exercise 2 (output_size)", output_size, cases, hints,
+                   "output sizes match (W - F + 2P) // S + 1 on five layers.")
+
+
+def check_conv_params(conv_params):
+    """Exercise 3 of 03_lenet: ``conv_params(in_channels, filters, kernel_size)`` = filters * (k * k * in + 1).
+
+    Example:
+        >>> check_conv_params(lambda c, f, k: f * (k * k * c + 1))
+        ✅ Exercise 3 (conv_params) passed: ...
+    """
+    cases = [((1, 6, 5), 156), ((6, 16, 5), 2416), ((3, 64, 3), 1792), ((64, 64, 3), 36928)]
+    hints = [(lambda c, f, k: f * k * k * c, "Each filter also has a bias: + 1 per filter."),
+             (lambda c, f, k: f * (k * k + 1), "Each filter spans every input channel: k * k * in_channels weights."),
+             (lambda c, f, k: f * k * c + f, "A kernel of size k is k x k: k * k weights per input channel.")]
+    _check_formula("Exercise 3 (conv_params)", conv_params, cases, hints,
+                   "parameter counts match filters * (k * k * in_channels + 1).")
+
+
+def check_receptive_field(receptive_field):
+    """Exercise 4 of 03_lenet: ``receptive_field(layers, kernel_size)`` for stacked stride-1 convolutions
+    = layers * (kernel_size - 1) + 1.
+
+    Example:
+        >>> check_receptive_field(lambda n, k: n * (k - 1) + 1)
+        ✅ Exercise 4 (receptive_field) passed: ...
+    """
+    cases = [((1, 3), 3), ((2, 3), 5), ((3, 3), 7), ((2, 5), 9), ((4, 1), 1)]
+    hints = [(lambda n, k: n * k, "Stacked layers overlap: each adds k - 1 pixels, not k."),
+             (lambda n, k: k ** n, "The field grows by addition, not multiplication, when the stride is 1.")]
+    _check_formula("Exercise 4 (receptive_field)", receptive_field, cases, hints,
+                   "two 3x3 layers see 5x5, three see 7x7.")
+
+
+def check_lenet(build_lenet):
+    """Exercise 5 of 03_lenet: ``build_lenet()`` returns modern LeNet-5: Conv2D 6@5x5 (padding "same") and
+    max pooling, Conv2D 16@5x5 and max pooling, Dense 120 and 84, all ReLU, then 10 logits (61,706 parameters).
+
+    Example:
+        >>> check_lenet(lambda: lab_utils.models.lenet())
+        ✅ Exercise 5 (build_lenet) passed: ...
+    """
+    import keras
+
+    ex = "Exercise 5 (build_lenet)"
+    model = _call(ex, build_lenet)
+    _expect(ex, isinstance(model, keras.Model), f"expected a Keras model, got {type(model).__name__}.")
+    x = np.random.default_rng(9).uniform(0, 1, (2, 28, 28, 1)).astype(np.float32)
+    try:
+        out = np.asarray(model(x, training=False))
+    except Exception as e:
+        raise ExerciseFailed(ex, f"the model cannot take images of shape (2, 28, 28, 1) ({type(e).__name__}: "
+                                 f"{(str(e).splitlines() or [''])[0][:200]}).") from None
+    _expect(ex, out.shape == (2, 10), f"expected 10 outputs per image, got shape {out.shape}.")
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    pools = [layer for layer in model.layers if isinstance(layer, keras.layers.MaxPooling2D)]
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    _expect(ex, [c.filters for c in convs] == [6, 16] and all(c.kernel_size == (5, 5) for c in convs),
+            f"expected two Conv2D layers of 6 and 16 filters of 5x5, found "
+            f"{[(c.filters, c.kernel_size) for c in convs]}.")
+    _expect(ex, len(pools) == 2, f"expected two MaxPooling2D layers (one after each convolution), found {len(pools)}.")
+    _expect(ex, convs[0].padding == "same",
+            "the first convolution needs padding=\"same\": LeNet's 32x32 input is MNIST's 28x28 plus a border.")
+    _expect(ex, [d.units for d in dense] == [120, 84, 10],
+            f"expected Dense layers of 120, 84 and 10 units, found {[d.units for d in dense]}.")
+    hidden = convs + dense[:-1]
+    not_relu = [layer.name for layer in hidden if layer.activation.__name__ != "relu"]
+    _expect(ex, not not_relu, f"layers {not_relu} need activation=\"relu\" (the modern form).")
+    _expect(ex, dense[-1].activation.__name__ == "linear",
+            f"the last layer has activation {dense[-1].activation.__name__}: output logits, with no activation.")
+    params = model.count_params()
+    _expect(ex, params == 61_706, f"expected 61,706 parameters, got {params:,}.")
+    _passed(ex, "modern LeNet-5: 2 conv + 2 max-pool + 3 dense layers, 61,706 parameters.")

@@ -28,11 +28,11 @@ def softmax_regression(num_classes=10, input_shape=(28, 28, 1)):
     ], name="softmax_regression")
 
 
-def augmentation(shift=0.08, rotation=0.0):
+def augmentation(shift=0.08, rotation=0.0, zoom=0.0):
     """Layers that move each training image a little (active in ``fit`` only, not in ``predict``).
 
     ``shift`` is a fraction of the image size (0.08 of 28 pixels is about 2 pixels); ``rotation`` a fraction
-    of a full turn.
+    of a full turn (0.04 is about 15 degrees); ``zoom`` a fraction of the size.
 
     Example:
         >>> model = keras.Sequential([keras.Input((28, 28, 1)), augmentation(), keras.layers.Flatten(), ...])
@@ -42,6 +42,8 @@ def augmentation(shift=0.08, rotation=0.0):
     layers = [keras.layers.RandomTranslation(shift, shift, fill_mode="constant")]
     if rotation:
         layers.append(keras.layers.RandomRotation(rotation, fill_mode="constant"))
+    if zoom:
+        layers.append(keras.layers.RandomZoom(zoom, fill_mode="constant"))
     return keras.Sequential(layers, name="augmentation")
 
 
@@ -71,6 +73,40 @@ def mlp(hidden=(256, 128), activation="relu", dropout=0.0, augment=False, kernel
     return keras.Sequential(layers, name="mlp")
 
 
+def lenet(form="modern", augment=False, num_classes=10, input_shape=(28, 28, 1)):
+    """LeNet-5 with LeCun's layer names: C1 (6 filters 5x5, padded), S2 (pooling), C3 (16 filters 5x5), S4,
+    F5 (120), F6 (84), and 10 logits: 61,706 parameters.
+
+    ``form="1998"``: tanh and average pooling, as in LeCun et al. 1998 (whose C3 connected only some maps,
+    hence their 60,000); ``form="modern"``: ReLU and max pooling, which train faster.
+    ``augment=True`` puts small random shifts, rotations and zooms in front (active in training only).
+
+    Example:
+        >>> lenet().count_params()
+        61706
+    """
+    import keras
+
+    if form not in ("modern", "1998"):
+        raise ValueError(f"form={form!r}: choose 'modern' or '1998'.")
+    act = "relu" if form == "modern" else "tanh"
+    pool = keras.layers.MaxPooling2D if form == "modern" else keras.layers.AveragePooling2D
+    layers = [keras.Input(shape=input_shape)]
+    if augment:
+        layers.append(augmentation(shift=0.1, rotation=0.04, zoom=0.1))
+    layers += [
+        keras.layers.Conv2D(6, 5, padding="same", activation=act, name="C1"),
+        pool(2, name="S2"),
+        keras.layers.Conv2D(16, 5, activation=act, name="C3"),
+        pool(2, name="S4"),
+        keras.layers.Flatten(name="flatten"),
+        keras.layers.Dense(120, activation=act, name="F5"),
+        keras.layers.Dense(84, activation=act, name="F6"),
+        keras.layers.Dense(num_classes, name="logits"),
+    ]
+    return keras.Sequential(layers, name=f"lenet5_{form}")
+
+
 def compile_classifier(model, learning_rate=1e-3, decay_steps=None, optimizer=None):
     """Compile for integer labels and logit outputs: Adam (cosine-decayed over ``decay_steps`` if given)
     unless another ``optimizer`` is given, sparse categorical cross-entropy ``from_logits=True``, accuracy.
@@ -92,6 +128,7 @@ def compile_classifier(model, learning_rate=1e-3, decay_steps=None, optimizer=No
 RECIPES = {
     "softmax_regression": (softmax_regression, 15, 32, 3e-3),
     "mlp": (lambda: mlp(dropout=0.2, augment=True), 30, 64, 2e-3),
+    "lenet": (lambda: lenet(augment=True), 30, 64, 3e-3),
 }
 
 

@@ -43,3 +43,9 @@ def test_mlp_on_the_sample_scores_at_least_95_percent_on_official_mnist(sample_a
     x_train, y_train, x_test, y_test = sample_and_official_test
     model = train_reference("mlp", x_train, y_train, seed=0)
     assert accuracy(model, x_test, y_test) >= 0.95
+
+
+def test_lenet_on_the_sample_scores_at_least_97_5_percent_on_official_mnist(sample_and_official_test):
+    x_train, y_train, x_test, y_test = sample_and_official_test
+    model = train_reference("lenet", x_train, y_train, seed=0)
+    assert accuracy(model, x_test, y_test) >= 0.975

@@ -285,3 +285,78 @@ def test_mlp_check_explains_a_missing_flatten():
                                  keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10)])
 
     assert "Start with keras.Input(shape=(28, 28, 1)) and Flatten" in failure(checks.check_mlp, no_flatten)
+
+
+# --------------------------------------------------------------------------- 03_lenet
+
+LENET_SOLUTION = ROOT / "solutions" / "03_lenet.ipynb"
+LENET_LAB = ROOT / "labs" / "03_lenet.ipynb"
+
+LENET_EXERCISES = [
+    ("Exercise 1", "conv2d", checks.check_conv2d),
+    ("Exercise 2", "output_size", checks.check_output_size),
+    ("Exercise 3", "conv_params", checks.check_conv_params),
+    ("Exercise 4", "receptive_field", checks.check_receptive_field),
+    ("Exercise 5", "build_lenet", checks.check_lenet),
+]
+
+
+def lenet_exercise(path, exercise, name):
+    import keras
+
+    return run_exercise(path, exercise, keras=keras)[name]
+
+
+@pytest.mark.parametrize("exercise, name, check", LENET_EXERCISES, ids=[e[1] for e in LENET_EXERCISES])
+def test_lab3_check_passes_on_the_solution(exercise, name, check, capsys):
+    check(lenet_exercise(LENET_SOLUTION, exercise, name))
+    assert "passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise, name, check", LENET_EXERCISES, ids=[e[1] for e in LENET_EXERCISES])
+def test_lab3_check_fails_on_the_placeholder(exercise, name, check):
+    assert "not done yet" in failure(check, lenet_exercise(LENET_LAB, exercise, name))
+
+
+def test_conv2d_check_catches_a_flipped_kernel_and_ignored_stride():
+    solution = lenet_exercise(LENET_SOLUTION, "Exercise 1", "conv2d")
+    assert "the kernel flipped" in failure(checks.check_conv2d,
+                                           lambda image, kernel, stride=1, padding=0:
+                                           solution(image, kernel[::-1, ::-1], stride, padding))
+    assert "expected output shape" in failure(checks.check_conv2d,
+                                              lambda image, kernel, stride=1, padding=0:
+                                              solution(image, kernel, 1, padding))
+
+
+@pytest.mark.parametrize("check, wrong, hint", [
+    (checks.check_output_size, lambda W, F, P, S: (W - F + P) // S + 1, "on *both* sides"),
+    (checks.check_output_size, lambda W, F, P, S: (W - F + 2 * P) / S + 1, "expected a whole number"),
+    (checks.check_conv_params, lambda c, f, k: f * k * k * c, "also has a bias"),
+    (checks.check_conv_params, lambda c, f, k: f * (k * k + 1), "spans every input channel"),
+    (checks.check_receptive_field, lambda n, k: n * k, "each adds k - 1 pixels"),
+])
+def test_arithmetic_checks_name_the_typical_slip(check, wrong, hint):
+    assert hint in failure(check, wrong)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"padding": "valid"}, "padding=\"same\""),
+    ({"pool": "average"}, "expected two MaxPooling2D layers"),
+    ({"activation": "tanh"}, "need activation=\"relu\""),
+    ({"last": "softmax"}, "output logits"),
+])
+def test_lenet_check_catches_typical_mistakes(change, message):
+    import keras
+
+    def build():
+        act = change.get("activation", "relu")
+        pool = keras.layers.AveragePooling2D if change.get("pool") == "average" else keras.layers.MaxPooling2D
+        return keras.Sequential([
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(6, 5, padding=change.get("padding", "same"), activation=act), pool(2),
+            keras.layers.Conv2D(16, 5, activation=act), pool(2), keras.layers.Flatten(),
+            keras.layers.Dense(120, activation=act), keras.layers.Dense(84, activation=act),
+            keras.layers.Dense(10, activation=change.get("last")),
+        ])
+
+    assert message in failure(checks.check_lenet, build)

@@ -47,6 +47,7 @@ def test_the_top_cell_has_a_colab_badge_for_this_very_notebook(path):
 QUICK = {
     "01_linear_model.ipynb": {"EPOCHS": 1, "TOY_STEPS": 20},
     "02_mlp.ipynb": {"TOY_EPOCHS": 2, "EXPERIMENT_EPOCHS": 1, "OVERFIT_EPOCHS": 2, "FINAL_EPOCHS": 1},
+    "03_lenet.ipynb": {"EPOCHS_1998": 1, "EPOCHS": 1, "MLP_EPOCHS": 1},
 }
 
 
