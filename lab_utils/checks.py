@@ -517,3 +517,56 @@ def check_lenet(build_lenet):
     params = model.count_params()
     _expect(ex, params == 61_706, f"expected 61,706 parameters, got {params:,}.")
     _passed(ex, "modern LeNet-5: 2 conv + 2 max-pool + 3 dense layers, 61,706 parameters.")
+
+
+# --------------------------------------------------------------------------- 04_transfer_learning
+
+def check_build_transfer(build_transfer):
+    """Exercise 1 of 04_transfer_learning: ``build_transfer(base, n, fine_tune)`` returns a fresh 5-class LeNet whose
+    first ``n`` weight layers (C1, C3, F5, F6) hold copies of ``base``'s weights, frozen unless ``fine_tune``,
+    with freshly initialised layers above.
+
+    Example:
+        >>> check_build_transfer(build_transfer)
+        ✅ Exercise 1 (build_transfer) passed: ...
+    """
+    import keras
+
+    from lab_utils.models import lenet
+    from lab_utils.transfer import TRANSFER_LAYERS
+
+    ex = "Exercise 1 (build_transfer)"
+    keras.utils.set_random_seed(11)
+    base = lenet(num_classes=5)
+    base_weights = {name: [w.copy() for w in base.get_layer(name).get_weights()] for name in TRANSFER_LAYERS}
+    for n in range(len(TRANSFER_LAYERS) + 1):
+        for fine_tune in (False, True):
+            case = f"for n={n}, fine_tune={fine_tune}"
+            model = _call(ex, build_transfer, base, n, fine_tune)
+            _expect(ex, isinstance(model, keras.Model), f"{case} expected a Keras model, got {type(model).__name__}.")
+            _expect(ex, model is not base, f"{case} the function returned the base itself; build a new network.")
+            for i, name in enumerate(TRANSFER_LAYERS):
+                try:
+                    layer = model.get_layer(name)
+                except ValueError:
+                    raise ExerciseFailed(ex, f"{case} the model has no layer {name!r}: build it with "
+                                             "lenet(num_classes=5), which names its layers C1, C3, F5, F6.") from None
+                _expect(ex, layer is not base.get_layer(name),
+                        f"{case} layer {name} is the base's own layer object, shared: training the new network would "
+                        "change the base too. Build a fresh lenet() and copy weights with set_weights().")
+                same = all(np.array_equal(a, b) for a, b in zip(layer.get_weights(), base_weights[name]))
+                if i < n:
+                    _expect(ex, same, f"{case} layer {name} should hold a copy of the base's weights, but they differ.")
+                    _expect(ex, layer.trainable == fine_tune,
+                            f"{case} copied layer {name} has trainable={layer.trainable}; expected {fine_tune} "
+                            "(frozen for AnB/BnB, trainable for fine-tuning AnB+/BnB+).")
+                else:
+                    _expect(ex, not same, f"{case} layer {name} is above the first {n} and should be freshly "
+                                          "initialised, not copied.")
+                    _expect(ex, layer.trainable, f"{case} fresh layer {name} must stay trainable.")
+            _expect(ex, model.get_layer("logits").trainable and model.output_shape[-1] == 5,
+                    f"{case} expected a fresh, trainable head of 5 logits.")
+            for name, weights in base_weights.items():
+                _expect(ex, all(np.array_equal(a, b) for a, b in zip(base.get_layer(name).get_weights(), weights)),
+                        f"{case} the base's layer {name} changed: copy its weights, do not modify the base.")
+    _passed(ex, "for every n, the first n layers are copies (frozen or trainable as asked) and the rest are fresh.")

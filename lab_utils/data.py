@@ -302,8 +302,15 @@ def _resolve_source(source):
 
 
 def _load(name, candidates, source, verbose):
-    """Try ``candidates`` (name, available(), load()) in order; the first that serves wins."""
+    """Try ``candidates`` (name, available(), load()) in order; the first that serves wins.
+
+    A source pinned by LAB_DATA_SOURCE that this dataset does not have (``embedded`` for Fashion-MNIST)
+    is a preference for another dataset and is ignored; one given as an argument is not.
+    """
+    pinned_by_env = source in (None, "auto")
     source = _resolve_source(source)
+    if pinned_by_env and source not in [c[0] for c in candidates]:
+        source = "auto"
     tried = []
     for cand_name, available, load in candidates:
         if source not in ("auto", cand_name):

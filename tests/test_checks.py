@@ -360,3 +360,55 @@ def test_lenet_check_catches_typical_mistakes(change, message):
         ])
 
     assert message in failure(checks.check_lenet, build)
+
+
+# --------------------------------------------------------------------------- 04_transfer_learning
+
+TRANSFER_SOLUTION = ROOT / "solutions" / "04_transfer_learning.ipynb"
+TRANSFER_LAB = ROOT / "labs" / "04_transfer_learning.ipynb"
+
+
+def transfer_exercise(path):
+    from lab_utils.models import lenet
+    from lab_utils.transfer import TRANSFER_LAYERS
+
+    return run_exercise(path, "Exercise 1", lenet=lenet, TRANSFER_LAYERS=TRANSFER_LAYERS)["build_transfer"]
+
+
+def test_build_transfer_check_passes_on_the_solution(capsys):
+    checks.check_build_transfer(transfer_exercise(TRANSFER_SOLUTION))
+    assert "passed" in capsys.readouterr().out
+
+
+def test_build_transfer_check_fails_on_the_placeholder():
+    assert "not done yet" in failure(checks.check_build_transfer, transfer_exercise(TRANSFER_LAB))
+
+
+def test_build_transfer_check_catches_shared_layers_forgotten_freezing_and_copying_everything():
+    import keras
+
+    from lab_utils.models import lenet
+    from lab_utils.transfer import TRANSFER_LAYERS
+
+    def shares_layers(base, n, fine_tune):
+        fresh = lenet(num_classes=5)
+        layers = [base.get_layer(name) if name in TRANSFER_LAYERS[:n] else fresh.get_layer(name)
+                  for name in ("C1", "S2", "C3", "S4", "flatten", "F5", "F6", "logits")]
+        return keras.Sequential([keras.Input((28, 28, 1))] + layers)
+
+    def never_freezes(base, n, fine_tune):
+        model = lenet(num_classes=5)
+        for name in TRANSFER_LAYERS[:n]:
+            model.get_layer(name).set_weights(base.get_layer(name).get_weights())
+        return model
+
+    def copies_everything(base, n, fine_tune):
+        model = lenet(num_classes=5)
+        for name in TRANSFER_LAYERS:
+            model.get_layer(name).set_weights(base.get_layer(name).get_weights())
+            model.get_layer(name).trainable = fine_tune or name not in TRANSFER_LAYERS[:n]
+        return model
+
+    assert "shared" in failure(checks.check_build_transfer, shares_layers)
+    assert "has trainable=True; expected False" in failure(checks.check_build_transfer, never_freezes)
+    assert "should be freshly initialised" in failure(checks.check_build_transfer, copies_everything)

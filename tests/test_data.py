@@ -381,3 +381,14 @@ def test_make_dataset_refuses_images_and_labels_of_different_lengths():
 def test_make_dataset_refuses_flat_images_with_a_hint():
     with pytest.raises(ValueError, match=r"shape \(N, height, width\), got \(5, 784\)"):
         D.make_dataset(np.zeros((5, 784), np.uint8), np.zeros(5))
+
+
+def test_a_source_pinned_in_the_environment_that_fashion_mnist_lacks_is_ignored(monkeypatch, tmp_path):
+    monkeypatch.setenv("LAB_DATA_SOURCE", "embedded")  # meant for MNIST
+    monkeypatch.setenv("LAB_DATA_DIR", str(make_idx_folder(tmp_path / "fashion")))
+    assert D.load_fashion_mnist(verbose=False).source == "local"
+
+
+def test_the_same_source_given_as_an_argument_is_refused_for_fashion_mnist():
+    with pytest.raises(D.DataError, match="embedded: not a source for Fashion-MNIST"):
+        D.load_fashion_mnist(source="embedded")

@@ -48,6 +48,8 @@ QUICK = {
     "01_linear_model.ipynb": {"EPOCHS": 1, "TOY_STEPS": 20},
     "02_mlp.ipynb": {"TOY_EPOCHS": 2, "EXPERIMENT_EPOCHS": 1, "OVERFIT_EPOCHS": 2, "FINAL_EPOCHS": 1},
     "03_lenet.ipynb": {"EPOCHS_1998": 1, "EPOCHS": 1, "MLP_EPOCHS": 1},
+    "04_transfer_learning.ipynb": {"BASE_EPOCHS": 1, "TRANSFER_EPOCHS": 1, "SEEDS": 1, "LABELS_PER_CLASS": [5],
+                                   "FEW_LABEL_STEPS": 2, "FASHION_LABELS_PER_CLASS": 5},
 }
 
 
