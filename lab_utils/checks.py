@@ -55,6 +55,19 @@ def _as_array(exercise, value):
     except Exception:  # e.g. a ragged list
         raise ExerciseFailed(exercise, f"expected an array, got {type(value).__name__}.") from None
 
+def _build_and_run(ex, build, batch_shape, seed, hint):
+    """Build the student's Keras model and run it on a random batch; returns ``(model, outputs)``."""
+    import keras
+
+    model = _call(ex, build)
+    _expect(ex, isinstance(model, keras.Model), f"expected a Keras model, got {type(model).__name__}.")
+    x = np.random.default_rng(seed).uniform(0, 1, batch_shape).astype(np.float32)
+    try:
+        return model, np.asarray(model(x, training=False))
+    except Exception as e:  # most often the wrong input shape
+        raise ExerciseFailed(ex, f"the model cannot take a batch of shape {batch_shape} ({type(e).__name__}: "
+                                 f"{(str(e).splitlines() or [''])[0][:200]}). {hint}") from None
+
 
 # --------------------------------------------------------------------------- 00_setup
 
@@ -245,17 +258,9 @@ def check_softmax_regression(build_model):
         >>> check_softmax_regression(lambda: keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)]))
         ✅ Exercise 5 (softmax regression in Keras) passed: ...
     """
-    import keras
 
     ex = "Exercise 5 (softmax regression in Keras)"
-    model = _call(ex, build_model)
-    _expect(ex, isinstance(model, keras.Model), f"expected a Keras model, got {type(model).__name__}.")
-    x = np.random.default_rng(5).uniform(0, 1, (4, 784)).astype(np.float32)
-    try:
-        out = np.asarray(model(x))
-    except Exception as e:  # wrong input shape, most often
-        raise ExerciseFailed(ex, f"the model cannot take a batch of flattened images, shape (4, 784) "
-                                 f"({type(e).__name__}). Start with keras.Input(shape=(784,)).") from None
+    model, out = _build_and_run(ex, build_model, (4, 784), 5, "Start with keras.Input(shape=(784,)).")
     _expect(ex, out.shape == (4, 10), f"expected 10 outputs per image (one per digit), got shape {out.shape}.")
     params = model.count_params()
     _expect(ex, params == 784 * 10 + 10, f"expected 784 x 10 weights + 10 biases = 7,850 parameters, "
@@ -356,14 +361,8 @@ def check_mlp(build_mlp):
     import keras
 
     ex = "Exercise 2 (build_mlp)"
-    model = _call(ex, build_mlp)
-    _expect(ex, isinstance(model, keras.Model), f"expected a Keras model, got {type(model).__name__}.")
-    x = np.random.default_rng(7).uniform(0, 1, (4, 28, 28, 1)).astype(np.float32)
-    try:
-        out = np.asarray(model(x, training=False))
-    except Exception as e:
-        raise ExerciseFailed(ex, f"the model cannot take a batch of images of shape (4, 28, 28, 1) "
-                                 f"({type(e).__name__}). Start with keras.Input(shape=(28, 28, 1)) and Flatten.") from None
+    model, out = _build_and_run(ex, build_mlp, (4, 28, 28, 1), 7,
+                                "Start with keras.Input(shape=(28, 28, 1)) and Flatten.")
     _expect(ex, out.shape == (4, 10), f"expected 10 outputs per image, got shape {out.shape}.")
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     hidden = dense[:-1]
@@ -489,14 +488,7 @@ def check_lenet(build_lenet):
     import keras
 
     ex = "Exercise 5 (build_lenet)"
-    model = _call(ex, build_lenet)
-    _expect(ex, isinstance(model, keras.Model), f"expected a Keras model, got {type(model).__name__}.")
-    x = np.random.default_rng(9).uniform(0, 1, (2, 28, 28, 1)).astype(np.float32)
-    try:
-        out = np.asarray(model(x, training=False))
-    except Exception as e:
-        raise ExerciseFailed(ex, f"the model cannot take images of shape (2, 28, 28, 1) ({type(e).__name__}: "
-                                 f"{(str(e).splitlines() or [''])[0][:200]}).") from None
+    model, out = _build_and_run(ex, build_lenet, (2, 28, 28, 1), 9, "Start with keras.Input(shape=(28, 28, 1)).")
     _expect(ex, out.shape == (2, 10), f"expected 10 outputs per image, got shape {out.shape}.")
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     pools = [layer for layer in model.layers if isinstance(layer, keras.layers.MaxPooling2D)]
