@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test labs outputs run clean
+.PHONY: lab test labs outputs run benchmark clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; assert (3, 10) <= sys.version_info[:2] <= (3, 12), "need Python 3.10-3.12, this is " + sys.version.split()[0] + ": run make PYTHON=python3.12 ..."'
@@ -32,6 +32,9 @@ outputs: $(STAMP)    ## re-execute every solution in place (offline, embedded sa
 run: $(STAMP)
 	mkdir -p runs
 	$(BIN)/papermill solutions/$(NB).ipynb runs/$(NB).ipynb $(PARAMS)
+
+benchmark: $(STAMP)  ## the kit's training against the TensorFlow quickstart's way, and notebook timings (~20 min)
+	$(BIN)/python benchmarks/performance.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -372,6 +372,51 @@ def test_make_dataset_shuffles_reproducibly_with_its_seed_and_anew_each_epoch():
     assert sorted(a[0]) == labels.tolist()
 
 
+def _one_dot_images(n):
+    """n images, each black but for one white pixel in the middle (row 14, column 14)."""
+    x = np.zeros((n, 28, 28), np.uint8)
+    x[:, 14, 14] = 255
+    return x
+
+
+def _dot_positions(images):
+    flat = images.numpy().reshape(len(images), -1).argmax(axis=1)
+    return [divmod(int(i), 28) for i in flat]
+
+
+def test_make_dataset_shift_moves_each_image_by_at_most_shift_pixels_and_keeps_it_whole():
+    images, _ = next(iter(D.make_dataset(_one_dot_images(64), np.zeros(64), batch_size=64, shift=2)))
+    positions = _dot_positions(images)
+    assert all(abs(r - 14) <= 2 and abs(c - 14) <= 2 for r, c in positions)
+    assert len(set(positions)) > 10                      # images move independently of each other
+    assert np.allclose(images.numpy().sum(axis=(1, 2, 3)), 1.0)  # nothing lost, nothing added
+
+
+def test_make_dataset_shift_is_new_each_epoch_and_reproducible_with_its_seed():
+    def two_epochs(seed):
+        ds = D.make_dataset(_one_dot_images(32), np.zeros(32), batch_size=32, shuffle=False, seed=seed, shift=2)
+        return [_dot_positions(next(iter(ds))[0]) for _ in range(2)]
+
+    a, b, c = two_epochs(0), two_epochs(0), two_epochs(1)
+    assert a == b and a[0] != a[1] and a[0] != c[0]
+
+
+def test_make_dataset_shift_works_with_flattened_images():
+    images, _ = next(iter(D.make_dataset(_one_dot_images(8), np.zeros(8), flatten=True, shift=1)))
+    assert tuple(images.shape) == (8, 784) and np.allclose(images.numpy().sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("shift", [-1, 1.5, 28])
+def test_make_dataset_refuses_a_shift_that_is_not_a_whole_number_of_pixels_inside_the_image(shift):
+    with pytest.raises(ValueError, match=f"shift must be a whole number of pixels from 0 to 27, got {shift}"):
+        D.make_dataset(np.zeros((5, 28, 28), np.uint8), np.zeros(5), shift=shift)
+
+
+def test_make_dataset_leaves_the_tf_data_autotuner_off():
+    ds = D.make_dataset(np.zeros((5, 28, 28), np.uint8), np.zeros(5), shift=1)
+    assert ds.options().autotune.enabled is False
+
+
 def test_make_dataset_refuses_images_and_labels_of_different_lengths():
     with pytest.raises(ValueError, match="differ in length: 5 vs 4"):
         D.make_dataset(np.zeros((5, 28, 28), np.uint8), np.zeros(4))
