@@ -47,11 +47,12 @@ def per_class_subset(labels, per_class, seed=0):
 
 
 def train(model, images, labels, epochs=5, batch_size=64, learning_rate=1e-3, copied_layers=(),
-          copied_learning_rate=None, seed=0, min_steps=0):
+          copied_learning_rate=None, seed=0, min_steps=0, shift=0):
     """Train ``model`` (logits out) on uint8 images with Adam; the layers named in ``copied_layers`` that are
     trainable learn at ``copied_learning_rate`` instead (fine-tuning: copied features move slowly).
 
     ``min_steps`` raises the number of epochs for tiny datasets, so a run with 5 images still takes enough steps.
+    ``shift`` moves the training images by up to that many pixels (augmentation, see ``make_dataset``).
     Returns the per-epoch mean losses.
 
     Example:
@@ -85,7 +86,7 @@ def train(model, images, labels, epochs=5, batch_size=64, learning_rate=1e-3, co
             start += len(vs)
         return loss
 
-    dataset = make_dataset(images, labels, batch_size=batch_size, seed=seed)
+    dataset = make_dataset(images, labels, batch_size=batch_size, seed=seed, shift=shift)
     steps_per_epoch = math.ceil(len(images) / batch_size)
     epochs = max(epochs, math.ceil(min_steps / steps_per_epoch))
     return [float(np.mean([step(x, y) for x, y in dataset])) for _ in range(epochs)]
