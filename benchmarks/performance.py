@@ -121,7 +121,7 @@ def train_once(name, way, seed, budget_s, test_dir):
         "train_seconds": seconds, "images_per_second": curve.epochs * len(x_train) / seconds,
         "final_accuracy": curve.points[-1][1],
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "start_mb": start_mb,
-        "devices": [d.name for d in tf.config.list_physical_devices()],
+        "devices": [d.name for d in tf.config.list_physical_devices()], "tensorflow": tf.__version__,
     }
 
 
@@ -199,8 +199,8 @@ def summarise(runs):
     return table
 
 
-def print_table(table, machine):
-    print(f"\nMachine: {machine}")
+def print_table(table, machine, test_set):
+    print(f"\nMachine: {machine}\nScored on: {test_set}")
     print(f"{'model':<19} {'way':<9} {'target':>6} {'s to target':>12} {'images/s':>9} {'peak MiB':>9} "
           f"{'final acc':>9}")
     for name, row in table.items():
@@ -238,18 +238,17 @@ def plot(runs, table, path):
     fig.savefig(path, dpi=110)
 
 
-def machine_line(devices):
+def machine_line(run):
+    """The CPU, cores, GPUs and versions that one worker run saw, in one line."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    import tensorflow as tf
-
-    gpus = [d for d in devices if "GPU" in d]
+    gpus = [d for d in run["devices"] if "GPU" in d]
     return (f"{cpu}, {os.cpu_count()} cores, {'GPU: ' + ', '.join(gpus) if gpus else 'no GPU'}; "
-            f"Python {platform.python_version()}, TensorFlow {tf.__version__}")
+            f"Python {platform.python_version()}, TensorFlow {run['tensorflow']}")
 
 
 def main():
@@ -277,8 +276,8 @@ def main():
                   f"{kit['seconds_to_target']} s, baseline {base['seconds_to_target']} s "
                   f"(final {kit['final_accuracy']:.2%} / {base['final_accuracy']:.2%})", flush=True)
     table = summarise(runs)
-    machine = machine_line(runs[0]["devices"])
-    print_table(table, machine)
+    machine = machine_line(runs[0])
+    print_table(table, machine, runs[0]["test_set"])
 
     notebooks = {}
     for rep in range(args.notebook_runs):
@@ -293,7 +292,7 @@ def main():
         print(f"{'all together':<30} {sum(medians.values()):>9.1f}")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = {"machine": machine, "command": " ".join(["benchmarks/performance.py"] + sys.argv[1:]),
+    out = {"machine": machine, "test_set": runs[0]["test_set"], "command": " ".join(["benchmarks/performance.py"] + sys.argv[1:]),
            "date": time.strftime("%Y-%m-%d"), "table": table, "runs": runs,
            "notebooks": {name: {"seconds": s, "median": statistics.median(s)} for name, s in notebooks.items()}}
     (RESULTS / "performance.json").write_text(json.dumps(out, indent=1) + "\n")
