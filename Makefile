@@ -33,8 +33,9 @@ run: $(STAMP)
 	mkdir -p runs
 	$(BIN)/papermill solutions/$(NB).ipynb runs/$(NB).ipynb $(PARAMS)
 
-benchmark: $(STAMP)  ## the kit's training against the TensorFlow quickstart's way, and notebook timings (~20 min)
+benchmark: $(STAMP)  ## the kit's training against the TensorFlow quickstart's way, and notebook timings (~35 min)
 	$(BIN)/python benchmarks/performance.py
+	$(BIN)/python benchmarks/notebook_times.py --runs 3 $(if $(wildcard /usr/share/datasets/fashion-mnist),--full-size /usr/share/datasets/fashion-mnist)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

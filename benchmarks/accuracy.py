@@ -1,9 +1,12 @@
 """Accuracy of each lab's reference model, trained on the embedded 5,000-digit sample, on the official MNIST test set.
 
-    .venv/bin/python benchmarks/accuracy.py [--seeds 3] [--test-dir ../shared/data/mnist-test]
+    .venv/bin/python benchmarks/accuracy.py [--seeds 3] [--notebook-seeds 3] [--test-dir ../shared/data/mnist-test]
 
 Trains with the kit's recipe (lab_utils.models.RECIPES) on all 5,000 embedded digits, evaluates on the
 official 10,000-image test set (evaluation only), prints a table and writes benchmarks/results/accuracy.json.
+With --notebook-seeds N, it also executes each lab's solution notebook N times (its defaults, with SEED = 42, the
+default, then 43, ...), on the embedded sample's 4,000 training digits as a student's offline run does, and
+scores the model the notebook saves to its MODEL_PATH: the notebook's own model.
 """
 
 import argparse
@@ -18,8 +21,25 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lab_utils.data import read_embedded_mnist, read_idx  # noqa: E402
+from lab_utils.data import read_embedded_mnist  # noqa: E402
 from lab_utils.models import ACCURACY_TARGETS as TARGETS, RECIPES, accuracy, train_reference  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+from notebooks import NOTEBOOK_MODELS, official_test_set, run_for_model  # noqa: E402
+
+
+def notebook_accuracies(name, seeds, x_test, y_test):
+    """Accuracy of the model the lab's notebook saves, for SEED = 42, 43, ... (42 is the notebook's default)."""
+    import tempfile
+
+    os.environ.update(LAB_OFFLINE="1", LAB_DATA_SOURCE="embedded")
+    notebook = next(nb for nb, model in NOTEBOOK_MODELS.items() if model == name)
+    scores = []
+    for seed in range(42, 42 + seeds):
+        with tempfile.TemporaryDirectory() as tmp:
+            model, _ = run_for_model(ROOT / "solutions" / notebook, tmp, SEED=seed)
+            scores.append(accuracy(model, x_test, y_test))
+    return notebook, scores
 
 
 def main():
@@ -27,10 +47,9 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--test-dir", default=str(ROOT.parent / "shared" / "data" / "mnist-test"))
     parser.add_argument("--models", nargs="*", default=list(RECIPES))
+    parser.add_argument("--notebook-seeds", type=int, default=0, help="runs of each lab's notebook (0: none)")
     args = parser.parse_args()
-    test_dir = Path(args.test_dir)
-    x_test = read_idx(test_dir / "t10k-images-idx3-ubyte.gz", (28, 28))
-    y_test = read_idx(test_dir / "t10k-labels-idx1-ubyte.gz", ())
+    x_test, y_test = official_test_set(args.test_dir)
     x_train, y_train, _, _ = read_embedded_mnist(test_per_class=0)  # all 5,000 digits
     results = {}
     print(f"{'model':<22} {'target':>7} {'accuracy per seed':<28} {'median':>7} {'train s':>8}")
@@ -46,6 +65,12 @@ def main():
                          "target": TARGETS.get(name), "train_images": len(x_train), "test_images": len(x_test)}
         print(f"{name:<22} {TARGETS.get(name, float('nan')):>7.1%} "
               f"{' '.join(f'{a:.2%}' for a in accuracies):<28} {median:>7.2%} {statistics.median(seconds):>8.1f}")
+        if args.notebook_seeds:
+            notebook, scores = notebook_accuracies(name, args.notebook_seeds, x_test, y_test)
+            results[name]["notebook"] = {"name": notebook, "seeds": list(range(42, 42 + args.notebook_seeds)),
+                                         "accuracies": scores, "median": statistics.median(scores)}
+            print(f"{'  ' + notebook:<22} {'':>7} {' '.join(f'{a:.2%}' for a in scores):<28} "
+                  f"{statistics.median(scores):>7.2%}  (the notebook's own model, SEED 42 first)", flush=True)
     out = ROOT / "benchmarks" / "results" / "accuracy.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

@@ -61,6 +61,7 @@ def _build_and_run(ex, build, batch_shape, seed, hint):
 
     model = _call(ex, build)
     _expect(ex, isinstance(model, keras.Model), f"expected a Keras model, got {type(model).__name__}.")
+    _not_the_kits(ex, model)
     x = np.random.default_rng(seed).uniform(0, 1, batch_shape).astype(np.float32)
     try:
         return model, np.asarray(model(x, training=False))
@@ -69,14 +70,38 @@ def _build_and_run(ex, build, batch_shape, seed, hint):
                                  f"{(str(e).splitlines() or [''])[0][:200]}). {hint}") from None
 
 
+# The names lab_utils.models gives its reference models. An exercise that asks a student to build one of them
+# must not pass by returning the kit's own builder.
+KIT_MODEL_NAMES = {"softmax_regression": "softmax_regression()", "mlp": "mlp()", "lenet5_": "lenet()",
+                   "vgg_block_": "vgg_block()"}
+
+
+def _not_the_kits(ex, model):
+    for prefix, builder in KIT_MODEL_NAMES.items():
+        if model.name.startswith(prefix):
+            raise ExerciseFailed(ex, f"this is the kit's own reference model (lab_utils.models.{builder}), not yours. "
+                                     "The exercise is to build it yourself, layer by layer, with keras layers.")
+
+
+def _uses(fn, names):
+    """Which of ``names`` the source of ``fn`` mentions (empty when the source cannot be read)."""
+    import inspect
+
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return []
+    return [name for name in names if name in source]
+
+
 # --------------------------------------------------------------------------- 00_setup
 
 def check_class_counts(class_counts):
     """Exercise 1 of 00_setup: ``class_counts(labels)`` returns how many times each digit 0-9 occurs.
 
     Example:
-        >>> check_class_counts(lambda labels: np.bincount(labels, minlength=10))
-        ✅ Exercise 1 passed: class_counts counts every digit, absent ones too.
+        >>> check_class_counts(class_counts)   # your function, defined in the exercise cell
+        ✅ Exercise 1 (class_counts) passed: class_counts counts every digit, absent ones too.
     """
     ex = "Exercise 1 (class_counts)"
     cases = [np.array([3, 1, 3, 0, 9, 3], np.uint8), np.array([0, 1, 2, 2, 4], np.uint8),
@@ -98,8 +123,8 @@ def check_scale_images(scale_images):
     """Exercise 2 of 00_setup: ``scale_images(images)`` turns uint8 pixels 0-255 into float32 in [0, 1].
 
     Example:
-        >>> check_scale_images(lambda images: images.astype("float32") / 255)
-        ✅ Exercise 2 passed: scale_images gives float32 pixels in [0, 1] with the same shape.
+        >>> check_scale_images(lambda images: images / 255)   # a typical first try
+        ❌ Exercise 2 (scale_images): expected dtype float32 (what Keras layers compute in), got float64. ...
     """
     ex = "Exercise 2 (scale_images)"
     images = np.random.default_rng(0).integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
@@ -128,10 +153,10 @@ def _finite(ex, value, what):
 
 
 def check_sigmoid(sigmoid):
-    """Exercise 1 of 01_linear_model: ``sigmoid(z)`` = 1 / (1 + exp(-z)), elementwise, on tensors.
+    """Exercise 1 of 01_linear_model: ``sigmoid(z)``, the logistic sigmoid, elementwise, on tensors.
 
     Example:
-        >>> check_sigmoid(lambda z: 1 / (1 + tf.exp(-z)))
+        >>> check_sigmoid(sigmoid)   # your function, defined in the exercise cell
         ✅ Exercise 1 (sigmoid) passed: ...
     """
     import tensorflow as tf
@@ -153,7 +178,7 @@ def check_binary_cross_entropy(binary_cross_entropy):
     """Exercise 2 of 01_linear_model: ``binary_cross_entropy(y, p)``, the mean of -[y log p + (1-y) log(1-p)].
 
     Example:
-        >>> check_binary_cross_entropy(lambda y, p: -tf.reduce_mean(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p)))
+        >>> check_binary_cross_entropy(binary_cross_entropy)   # your function, defined in the exercise cell
         ✅ Exercise 2 (binary_cross_entropy) passed: ...
     """
     import tensorflow as tf
@@ -216,13 +241,16 @@ def check_softmax_cross_entropy(softmax_cross_entropy):
     of integer ``labels`` under ``softmax(logits)``, stable for large logits.
 
     Example:
-        >>> check_softmax_cross_entropy(lambda logits, labels: tf.reduce_mean(
-        ...     tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)))
+        >>> check_softmax_cross_entropy(softmax_cross_entropy)   # your function, defined in the exercise cell
         ✅ Exercise 4 (softmax_cross_entropy) passed: ...
     """
     import tensorflow as tf
 
     ex = "Exercise 4 (softmax_cross_entropy)"
+    builtin = _uses(softmax_cross_entropy, ["softmax_cross_entropy_with_logits", "SparseCategoricalCrossentropy",
+                                            "sparse_categorical_crossentropy", "log_softmax", "reduce_logsumexp"])
+    _expect(ex, not builtin, f"your function calls TensorFlow's own {builtin[0] if builtin else ''}: the exercise is to "
+                             "write the stable loss yourself, from tf.reduce_max, tf.exp, tf.math.log and tf.gather.")
 
     def reference(logits, labels):
         shifted = logits - logits.max(axis=1, keepdims=True)
@@ -255,7 +283,7 @@ def check_softmax_regression(build_model):
     one Dense layer of 10 logits (no softmax), 7,850 parameters.
 
     Example:
-        >>> check_softmax_regression(lambda: keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)]))
+        >>> check_softmax_regression(build_softmax_regression)   # your function, defined in the exercise cell
         ✅ Exercise 5 (softmax regression in Keras) passed: ...
     """
 
@@ -288,7 +316,7 @@ def check_feature_map(feature_map):
     classifier separates the two circles.
 
     Example:
-        >>> check_feature_map(lambda X: np.c_[X, (X ** 2).sum(axis=1)])
+        >>> check_feature_map(feature_map)   # your function, defined in the exercise cell
         ✅ Exercise 6 (feature_map) passed: ...
     """
     from lab_utils.toy import circles
@@ -355,7 +383,7 @@ def check_mlp(build_mlp):
     Dense 128 ReLU to 10 logits (235,146 parameters; dropout layers allowed).
 
     Example:
-        >>> check_mlp(lambda: lab_utils.models.mlp())
+        >>> check_mlp(build_mlp)   # your function, defined in the exercise cell
         ✅ Exercise 2 (build_mlp) passed: ...
     """
     import keras
@@ -433,10 +461,11 @@ def _check_formula(ex, fn, cases, hints, done):
 
 
 def check_output_size(output_size):
-    """Exercise 2 of 03_lenet: ``output_size(W, F, P, S)`` = (W - F + 2P) // S + 1.
+    """Exercise 2 of 03_lenet: ``output_size(W, F, P, S)``, the side of a convolution's output for input side W,
+    kernel F, padding P and stride S.
 
     Example:
-        >>> check_output_size(lambda W, F, P, S: (W - F + 2 * P) // S + 1)
+        >>> check_output_size(output_size)   # your function, defined in the exercise cell
         ✅ Exercise 2 (output_size) passed: ...
     """
     cases = [((28, 5, 0, 1), 24), ((28, 5, 2, 1), 28), ((32, 3, 1, 2), 16), ((7, 3, 0, 2), 3), ((224, 7, 3, 2), 112)]
@@ -448,10 +477,11 @@ def check_output_size(output_size):
 
 
 def check_conv_params(conv_params):
-    """Exercise 3 of 03_lenet: ``conv_params(in_channels, filters, kernel_size)`` = filters * (k * k * in + 1).
+    """Exercise 3 of 03_lenet: ``conv_params(in_channels, filters, kernel_size)``, the weights and biases of a
+    Conv2D layer.
 
     Example:
-        >>> check_conv_params(lambda c, f, k: f * (k * k * c + 1))
+        >>> check_conv_params(conv_params)   # your function, defined in the exercise cell
         ✅ Exercise 3 (conv_params) passed: ...
     """
     cases = [((1, 6, 5), 156), ((6, 16, 5), 2416), ((3, 64, 3), 1792), ((64, 64, 3), 36928)]
@@ -463,11 +493,11 @@ def check_conv_params(conv_params):
 
 
 def check_receptive_field(receptive_field):
-    """Exercise 4 of 03_lenet: ``receptive_field(layers, kernel_size)`` for stacked stride-1 convolutions
-    = layers * (kernel_size - 1) + 1.
+    """Exercise 4 of 03_lenet: ``receptive_field(layers, kernel_size)``, the side of the input patch that one
+    output of ``layers`` stacked stride-1 convolutions sees.
 
     Example:
-        >>> check_receptive_field(lambda n, k: n * (k - 1) + 1)
+        >>> check_receptive_field(receptive_field)   # your function, defined in the exercise cell
         ✅ Exercise 4 (receptive_field) passed: ...
     """
     cases = [((1, 3), 3), ((2, 3), 5), ((3, 3), 7), ((2, 5), 9), ((4, 1), 1)]
@@ -479,28 +509,39 @@ def check_receptive_field(receptive_field):
 
 def check_lenet(build_lenet):
     """Exercise 5 of 03_lenet: ``build_lenet()`` returns modern LeNet-5: Conv2D 6@5x5 (padding "same") and
-    max pooling, Conv2D 16@5x5 and max pooling, Dense 120 and 84, all ReLU, then 10 logits (61,706 parameters).
+    max pooling, Conv2D 16@5x5 and max pooling, C5 = Conv2D 120@5x5, Flatten, Dense 84, all ReLU, then 10 logits
+    (61,706 parameters).
 
     Example:
-        >>> check_lenet(lambda: lab_utils.models.lenet())
+        >>> check_lenet(build_lenet)   # your function, defined in the exercise cell
         ✅ Exercise 5 (build_lenet) passed: ...
     """
     import keras
 
     ex = "Exercise 5 (build_lenet)"
-    model, out = _build_and_run(ex, build_lenet, (2, 28, 28, 1), 9, "Start with keras.Input(shape=(28, 28, 1)).")
+    try:
+        model, out = _build_and_run(ex, build_lenet, (2, 28, 28, 1), 9, "Start with keras.Input(shape=(28, 28, 1)).")
+    except ExerciseFailed as failed:
+        if "output size would be zero or negative" not in str(failed):
+            raise
+        raise ExerciseFailed(ex, "a layer's input became smaller than its 5x5 kernel. C5 needs S4's maps to be 5x5: "
+                                 "the first convolution needs padding=\"same\" (LeNet's 32x32 input is MNIST's 28x28 "
+                                 "plus a border), and the others none.") from None
     _expect(ex, out.shape == (2, 10), f"expected 10 outputs per image, got shape {out.shape}.")
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     pools = [layer for layer in model.layers if isinstance(layer, keras.layers.MaxPooling2D)]
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-    _expect(ex, [c.filters for c in convs] == [6, 16] and all(c.kernel_size == (5, 5) for c in convs),
-            f"expected two Conv2D layers of 6 and 16 filters of 5x5, found "
+    if [c.filters for c in convs] == [6, 16] and [d.units for d in dense] == [120, 84, 10]:
+        raise ExerciseFailed(ex, "you built C5 as Dense(120) after Flatten. LeCun's C5 is a convolution: "
+                                 "Conv2D(120, 5) on S4's 5x5 maps, then Flatten; the parameter count is the same.")
+    _expect(ex, [c.filters for c in convs] == [6, 16, 120] and all(c.kernel_size == (5, 5) for c in convs),
+            f"expected three Conv2D layers (C1, C3, C5) of 6, 16 and 120 filters of 5x5, found "
             f"{[(c.filters, c.kernel_size) for c in convs]}.")
-    _expect(ex, len(pools) == 2, f"expected two MaxPooling2D layers (one after each convolution), found {len(pools)}.")
+    _expect(ex, len(pools) == 2, f"expected two MaxPooling2D layers (after C1 and after C3), found {len(pools)}.")
     _expect(ex, convs[0].padding == "same",
             "the first convolution needs padding=\"same\": LeNet's 32x32 input is MNIST's 28x28 plus a border.")
-    _expect(ex, [d.units for d in dense] == [120, 84, 10],
-            f"expected Dense layers of 120, 84 and 10 units, found {[d.units for d in dense]}.")
+    _expect(ex, [d.units for d in dense] == [84, 10],
+            f"expected Dense layers of 84 and 10 units after C5, found {[d.units for d in dense]}.")
     hidden = convs + dense[:-1]
     not_relu = [layer.name for layer in hidden if layer.activation.__name__ != "relu"]
     _expect(ex, not not_relu, f"layers {not_relu} need activation=\"relu\" (the modern form).")
@@ -508,14 +549,14 @@ def check_lenet(build_lenet):
             f"the last layer has activation {dense[-1].activation.__name__}: output logits, with no activation.")
     params = model.count_params()
     _expect(ex, params == 61_706, f"expected 61,706 parameters, got {params:,}.")
-    _passed(ex, "modern LeNet-5: 2 conv + 2 max-pool + 3 dense layers, 61,706 parameters.")
+    _passed(ex, "modern LeNet-5: C1, S2, C3, S4, C5 convolutions and max pooling, F6 and 10 logits, 61,706 parameters.")
 
 
 # --------------------------------------------------------------------------- 04_transfer_learning
 
 def check_build_transfer(build_transfer):
     """Exercise 1 of 04_transfer_learning: ``build_transfer(base, n, fine_tune)`` returns a fresh 5-class LeNet whose
-    first ``n`` weight layers (C1, C3, F5, F6) hold copies of ``base``'s weights, frozen unless ``fine_tune``,
+    first ``n`` weight layers (C1, C3, C5, F6) hold copies of ``base``'s weights, frozen unless ``fine_tune``,
     with freshly initialised layers above.
 
     Example:
@@ -542,7 +583,7 @@ def check_build_transfer(build_transfer):
                     layer = model.get_layer(name)
                 except ValueError:
                     raise ExerciseFailed(ex, f"{case} the model has no layer {name!r}: build it with "
-                                             "lenet(num_classes=5), which names its layers C1, C3, F5, F6.") from None
+                                             "lenet(num_classes=5), which names its layers C1, C3, C5, F6.") from None
                 _expect(ex, layer is not base.get_layer(name),
                         f"{case} layer {name} is the base's own layer object, shared: training the new network would "
                         "change the base too. Build a fresh lenet() and copy weights with set_weights().")
@@ -562,3 +603,221 @@ def check_build_transfer(build_transfer):
                 _expect(ex, all(np.array_equal(a, b) for a, b in zip(base.get_layer(name).get_weights(), weights)),
                         f"{case} the base's layer {name} changed: copy its weights, do not modify the base.")
     _passed(ex, "for every n, the first n layers are copies (frozen or trainable as asked) and the rest are fresh.")
+
+
+# --------------------------------------------------------------------------- 05_modern_cnns
+
+def _layer_arithmetic(layers, side, channels):
+    """Reference for Exercise 1 of 05_modern_cnns (kept out of the docstrings)."""
+    rows = []
+    for layer in layers:
+        kind = layer[0]
+        if kind == "conv":
+            _, filters, kernel, stride, padding = layer
+            side, params, channels = (side - kernel + 2 * padding) // stride + 1, filters * (kernel * kernel * channels + 1), filters
+        elif kind == "pool":
+            _, kernel, stride = layer
+            side, params = (side - kernel) // stride + 1, 0
+        else:
+            _, units = layer
+            params, side, channels = (side * side * channels) * units + units, 1, units
+        rows.append((side, channels, params))
+    return rows
+
+
+ALEXNET = [("conv", 96, 11, 4, 0), ("pool", 3, 2), ("conv", 256, 5, 1, 2), ("pool", 3, 2), ("conv", 384, 3, 1, 1),
+           ("conv", 384, 3, 1, 1), ("conv", 256, 3, 1, 1), ("pool", 3, 2), ("dense", 4096), ("dense", 4096),
+           ("dense", 1000)]
+
+
+def check_layer_arithmetic(layer_arithmetic):
+    """Exercise 1 of 05_modern_cnns: ``layer_arithmetic(layers, side, channels)`` walks a table of layers
+    (``("conv", filters, kernel, stride, padding)``, ``("pool", kernel, stride)``, ``("dense", units)``) from a
+    ``side`` x ``side`` x ``channels`` input and returns one ``(side, channels, parameters)`` row per layer.
+
+    Example:
+        >>> check_layer_arithmetic(layer_arithmetic)   # your function, defined in the exercise cell
+        ✅ Exercise 1 (layer_arithmetic) passed: ...
+    """
+    ex = "Exercise 1 (layer_arithmetic)"
+    cases = [([("conv", 96, 11, 4, 0)], 227, 3), ([("conv", 6, 5, 1, 2), ("pool", 2, 2), ("conv", 16, 5, 1, 0),
+                                                  ("pool", 2, 2), ("dense", 120)], 28, 1), (ALEXNET, 227, 3)]
+    for layers, side, channels in cases:
+        got = _call(ex, layer_arithmetic, list(layers), side, channels)
+        expected = _layer_arithmetic(layers, side, channels)
+        try:
+            got = [tuple(int(v) for v in row) for row in got]
+        except (TypeError, ValueError):
+            raise ExerciseFailed(ex, f"expected a list of (side, channels, parameters) rows, got {got!r:.200}.") from None
+        _expect(ex, len(got) == len(layers), f"expected one row per layer ({len(layers)}), got {len(got)}.")
+        for layer, g, e in zip(layers, got, expected):
+            if g == e:
+                continue
+            what = {"conv": "a convolution's side and parameters follow Lab 3's arithmetic (padding on both sides)",
+                    "pool": "pooling changes the side like a convolution without padding, keeps the channels and has "
+                            "no parameters",
+                    "dense": "a dense layer sees every number of its input map, and each unit has a bias"}[layer[0]]
+            raise ExerciseFailed(ex, f"for {layer} on a {side}x{side}x{channels} input the rows go wrong: expected "
+                                     f"{e}, got {g}. Remember: {what}; each row's output is the next layer's input.")
+    _passed(ex, "every row of AlexNet's table is right: conv1 gives 55 x 55 x 96 with 34,944 parameters.")
+
+
+def check_vgg_block(vgg_block):
+    """Exercise 2 of 05_modern_cnns: ``vgg_block(convs, filters)`` returns a Keras layer or model: ``convs`` 3x3
+    convolutions of ``filters`` channels with ReLU that keep the side, then a 2x2 max pooling that halves it.
+
+    Example:
+        >>> check_vgg_block(vgg_block)   # your function, defined in the exercise cell
+        ✅ Exercise 2 (vgg_block) passed: ...
+    """
+    import keras
+
+    ex = "Exercise 2 (vgg_block)"
+    for convs, filters, channels in [(1, 8, 3), (2, 16, 8), (3, 4, 4)]:
+        block = _call(ex, vgg_block, convs, filters)
+        _expect(ex, callable(block), f"expected a Keras layer or model, got {type(block).__name__}.")
+        x = np.random.default_rng(convs).uniform(0, 1, (2, 12, 12, channels)).astype(np.float32)
+        try:
+            out = np.asarray(block(x))
+        except Exception as e:
+            raise ExerciseFailed(ex, f"vgg_block({convs}, {filters}) cannot take a batch of shape {x.shape} "
+                                     f"({type(e).__name__}: {(str(e).splitlines() or [''])[0][:150]}).") from None
+        _expect(ex, out.shape == (2, 6, 6, filters),
+                f"vgg_block({convs}, {filters}) on {x.shape} gave {out.shape}; expected (2, 6, 6, {filters}): the "
+                "convolutions keep the side (padding=\"same\") and one 2x2 max pooling halves it.")
+        if isinstance(block, keras.Model):
+            _not_the_kits(ex, block)
+        convs_found = [l for l in getattr(block, "layers", [block]) if isinstance(l, keras.layers.Conv2D)]
+        _expect(ex, len(convs_found) == convs and all(c.kernel_size == (3, 3) for c in convs_found),
+                f"vgg_block({convs}, {filters}) has {[c.kernel_size for c in convs_found]} convolutions; expected "
+                f"{convs} of 3x3.")
+        _expect(ex, all(c.activation.__name__ == "relu" for c in convs_found), "each convolution needs ReLU.")
+        expected = filters * (9 * channels + 1) + (convs - 1) * filters * (9 * filters + 1)
+        params = sum(int(np.prod(w.shape)) for w in block.weights)
+        _expect(ex, params == expected, f"vgg_block({convs}, {filters}) on {channels} channels has {params:,} "
+                                        f"parameters; expected {expected:,}.")
+    _passed(ex, "3x3 convolutions that keep the side, then 2x2 max pooling; shapes and parameters right.")
+
+
+def check_head_params(head_params):
+    """Exercise 3 of 05_modern_cnns: ``head_params(side, channels, hidden, classes)`` returns the parameters of two
+    classifier heads on a ``side`` x ``side`` x ``channels`` map: flatten and dense layers of ``hidden`` units then
+    ``classes`` logits; and Network in Network's, a 1x1 convolution to ``classes`` channels then global average
+    pooling.
+
+    Example:
+        >>> check_head_params(head_params)   # your function, defined in the exercise cell
+        ✅ Exercise 3 (head_params) passed: ...
+    """
+    ex = "Exercise 3 (head_params)"
+
+    def reference(side, channels, hidden, classes):
+        sizes = [side * side * channels, *hidden, classes]
+        return sum(a * b + b for a, b in zip(sizes, sizes[1:])), channels * classes + classes
+
+    for case in [(5, 16, (120, 84), 10), (7, 64, (), 10), (4, 8, (32,), 5)]:
+        got = _call(ex, head_params, *case)
+        expected = reference(*case)
+        try:
+            got = tuple(int(v) for v in got)
+        except (TypeError, ValueError):
+            raise ExerciseFailed(ex, f"expected two numbers (dense head, GAP head), got {got!r:.100}.") from None
+        _expect(ex, len(got) == 2, f"expected two numbers (dense head, GAP head), got {len(got)}.")
+        _expect(ex, got[0] == expected[0], f"for {case} the dense head has {expected[0]:,} parameters, you found "
+                                           f"{got[0]:,}: the first layer sees side x side x channels inputs, and every "
+                                           "layer has one bias per unit.")
+        _expect(ex, got[1] == expected[1], f"for {case} the GAP head has {expected[1]:,} parameters, you found "
+                                           f"{got[1]:,}: a 1x1 convolution has channels x classes weights and one "
+                                           "bias per class; pooling has none.")
+    _passed(ex, "on LeNet's 5x5x16 map: 59,134 parameters for the dense head, 170 for the GAP head.")
+
+
+def check_inception_block(inception_block):
+    """Exercise 4 of 05_modern_cnns: ``inception_block(x, c1, c3, c5, pool_proj)`` takes a tensor ``x`` (functional
+    API) and returns the concatenation of four branches that keep the side: a 1x1 convolution (``c1`` channels),
+    1x1 then 3x3 (``c3``), 1x1 then 5x5 (``c5``), 3x3 max pooling then 1x1 (``pool_proj``).
+
+    Example:
+        >>> check_inception_block(inception_block)   # your function, defined in the exercise cell
+        ✅ Exercise 4 (inception_block) passed: ...
+    """
+    import keras
+
+    ex = "Exercise 4 (inception_block)"
+    for channels, widths in [(8, (4, 8, 2, 2)), (32, (16, 32, 8, 8))]:
+        inputs = keras.Input((14, 14, channels))
+        out = _call(ex, inception_block, inputs, *widths)
+        try:
+            model = keras.Model(inputs, out)
+        except Exception as e:
+            raise ExerciseFailed(ex, f"could not make a model from the block's output ({type(e).__name__}): return "
+                                     "the tensor of the concatenated branches, built from x.") from None
+        if any(layer.name.startswith("kit_") for layer in model.layers):
+            raise ExerciseFailed(ex, "this is the kit's own reference block (lab_utils.models.inception_block), not "
+                                     "yours. The exercise is to build it yourself with keras layers.")
+        _expect(ex, tuple(out.shape) == (None, 14, 14, sum(widths)),
+                f"for widths {widths} the block's output is {tuple(out.shape)}; expected (None, 14, 14, {sum(widths)}):"
+                " every branch keeps the side (padding=\"same\", pooling with strides=1) and the branches are "
+                "concatenated along the channels.")
+        sizes = sorted(l.kernel_size for l in model.layers if isinstance(l, keras.layers.Conv2D))
+        _expect(ex, (3, 3) in sizes and (5, 5) in sizes and sizes.count((1, 1)) >= 4,
+                f"expected 1x1 convolutions in every branch and a 3x3 and a 5x5 one; found {sizes}.")
+        _expect(ex, any(isinstance(l, keras.layers.MaxPooling2D) for l in model.layers),
+                "the fourth branch starts with 3x3 max pooling.")
+        _expect(ex, any(isinstance(l, keras.layers.Concatenate) for l in model.layers),
+                "join the four branches with keras.layers.Concatenate().")
+    _passed(ex, "four branches that keep the side, concatenated: the output has c1 + c3 + c5 + pool_proj channels.")
+
+
+def check_residual_block(residual_block):
+    """Exercise 5 of 05_modern_cnns: ``residual_block(x, filters, strides=1)`` (functional API): two 3x3 convolutions
+    with batch normalisation, added to the block's input, then ReLU; where the shape changes, a 1x1 convolution
+    with those strides on the shortcut.
+
+    Example:
+        >>> check_residual_block(residual_block)   # your function, defined in the exercise cell
+        ✅ Exercise 5 (residual_block) passed: ...
+    """
+    import keras
+
+    ex = "Exercise 5 (residual_block)"
+
+    def build(shape, filters, strides):
+        inputs = keras.Input(shape)
+        out = _call(ex, residual_block, inputs, filters, strides)
+        try:
+            model = keras.Model(inputs, out)
+        except Exception as e:
+            raise ExerciseFailed(ex, f"could not make a model from the block's output ({type(e).__name__}): return "
+                                     "the block's output tensor, built from x.") from None
+        if any(layer.name.startswith("kit_") for layer in model.layers):
+            raise ExerciseFailed(ex, "this is the kit's own reference block (lab_utils.models.residual_block), not "
+                                     "yours. The exercise is to build it yourself with keras layers.")
+        return model
+
+    same = build((7, 7, 8), 8, 1)
+    _expect(ex, tuple(same.output.shape) == (None, 7, 7, 8),
+            f"with 8 channels in and out and strides=1 the output is {tuple(same.output.shape)}; expected "
+            "(None, 7, 7, 8).")
+    _expect(ex, any(isinstance(l, keras.layers.Add) for l in same.layers),
+            "no Add layer: the block's output is F(x) + x (keras.layers.Add()).")
+    norms = [l for l in same.layers if isinstance(l, keras.layers.BatchNormalization)]
+    _expect(ex, len(norms) >= 2, f"expected batch normalisation after each 3x3 convolution, found {len(norms)}.")
+    slow = [round(l.momentum, 3) for l in norms if l.momentum > 0.95]
+    _expect(ex, not slow, f"BatchNormalization(momentum={slow[0] if slow else ''}) is Keras's default; this lab's "
+                          "short runs need momentum=0.9 (section 6 shows why).")
+    _expect(ex, not [l for l in same.layers if isinstance(l, keras.layers.Conv2D) and l.kernel_size == (1, 1)],
+            "when the shape does not change, the shortcut is the input itself: no 1x1 convolution.")
+    same.set_weights([np.zeros_like(w) for w in same.get_weights()])
+    x = np.random.default_rng(5).uniform(0, 1, (2, 7, 7, 8)).astype(np.float32)
+    _expect(ex, np.allclose(np.asarray(same(x, training=False)), x, atol=1e-5),
+            "with every weight zero, the block should pass its (non-negative) input through unchanged: "
+            "ReLU(0 + x) = x. Add the input itself, then apply ReLU after the addition.")
+    down = build((14, 14, 8), 16, 2)
+    _expect(ex, tuple(down.output.shape) == (None, 7, 7, 16),
+            f"with strides=2 and 16 filters on 14x14x8 the output is {tuple(down.output.shape)}; expected "
+            "(None, 7, 7, 16).")
+    projections = [l for l in down.layers if isinstance(l, keras.layers.Conv2D) and l.kernel_size == (1, 1)]
+    _expect(ex, len(projections) == 1 and projections[0].strides == (2, 2),
+            "when the shape changes, the shortcut needs one 1x1 convolution with the block's strides (a projection).")
+    _passed(ex, "F(x) + x with batch normalisation; the shortcut projects only when the shape changes.")

@@ -418,6 +418,51 @@ def load_fashion_mnist(path=None, source="auto", verbose=True):
     return ImageData(*arrays, FASHION_CLASSES, source, description)
 
 
+# How many training images a lab uses on a CPU when its TRAIN_IMAGES parameter is "auto". At full size (60,000)
+# the labs would take several times their budget on a 2-core laptop; a GPU gets every image.
+CPU_TRAIN_IMAGES = 12_000
+
+
+def _has_gpu():
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def limit_train_images(data, limit="auto", cpu_limit=CPU_TRAIN_IMAGES, seed=0, verbose=True):
+    """Keep at most ``limit`` training images, so that a lab stays within its time on a CPU; test images stay.
+
+    ``limit="auto"``: every image on a GPU, at most ``cpu_limit`` on a CPU; a number: at most that many;
+    ``None``: all of them. The images kept are a random subset (chosen by ``seed``, in their original order),
+    so the classes keep their proportions. Prints one line that says what it kept and why.
+
+    Example:
+        >>> data = limit_train_images(load_mnist(), "auto")
+        Training images: 12,000 of 60,000 (a random subset): on a CPU, TRAIN_IMAGES = "auto" keeps at most ...
+    """
+    n = len(data.x_train)
+    if limit == "auto":
+        gpu = _has_gpu()
+        cap, why = (None, "a GPU is present") if gpu else (cpu_limit, f'on a CPU, TRAIN_IMAGES = "auto" keeps at most '
+                                                                     f"{cpu_limit:,} so that the lab runs in minutes")
+    elif limit is None:
+        cap, why = None, "TRAIN_IMAGES = None"
+    elif isinstance(limit, (int, np.integer)) and not isinstance(limit, bool) and limit > 0:
+        cap, why = int(limit), f"TRAIN_IMAGES = {int(limit):,}"
+    else:
+        raise ValueError(f'TRAIN_IMAGES (limit=) is {limit!r}: use "auto", None (all images) or a positive number '
+                         "of images, in the notebook's parameters cell.")
+    if cap is None or n <= cap:
+        if verbose:
+            print(f"Training images: all {n:,} ({why}).")
+        return data
+    keep = np.sort(np.random.default_rng(seed).choice(n, cap, replace=False))
+    if verbose:
+        print(f"Training images: {cap:,} of {n:,} (a random subset): {why}. "
+              "Set TRAIN_IMAGES = None in the parameters cell to use them all, or run on a GPU.")
+    return data._replace(x_train=data.x_train[keep], y_train=data.y_train[keep])
+
+
 # --------------------------------------------------------------------------- tf.data
 
 def make_dataset(images, labels, batch_size=128, shuffle=True, seed=0, flatten=False, cache=True, shift=0):

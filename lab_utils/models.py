@@ -49,8 +49,11 @@ def augmentation(shift=0.08, rotation=0.0, zoom=0.0):
 
 
 def mlp(hidden=(256, 128), activation="relu", dropout=0.0, augment=False, kernel_initializer="glorot_uniform",
-        weight_decay=0.0, num_classes=10, input_shape=(28, 28, 1)):
+        l2=0.0, num_classes=10, input_shape=(28, 28, 1)):
     """A multilayer perceptron: flatten, Dense hidden layers (each followed by dropout if asked), 10 logits.
+
+    ``l2`` adds ``l2 * sum(w ** 2)`` of every kernel to the loss (L2 regularisation; under Adam this is not the
+    same as decoupled weight decay, which ``keras.optimizers.AdamW(weight_decay=...)`` applies).
 
     With the defaults it has 784·256+256 + 256·128+128 + 128·10+10 = 235,146 parameters.
 
@@ -60,7 +63,7 @@ def mlp(hidden=(256, 128), activation="relu", dropout=0.0, augment=False, kernel
     """
     import keras
 
-    regularizer = keras.regularizers.l2(weight_decay) if weight_decay else None
+    regularizer = keras.regularizers.l2(l2) if l2 else None
     layers = [keras.Input(shape=input_shape)]
     if augment:
         layers.append(augmentation())
@@ -74,38 +77,40 @@ def mlp(hidden=(256, 128), activation="relu", dropout=0.0, augment=False, kernel
     return keras.Sequential(layers, name="mlp")
 
 
-def lenet(form="modern", augment=False, num_classes=10, input_shape=(28, 28, 1)):
+def lenet(activation="relu", pooling="max", num_classes=10, input_shape=(28, 28, 1)):
     """LeNet-5 with LeCun's layer names: C1 (6 filters 5x5, padded), S2 (pooling), C3 (16 filters 5x5), S4,
-    F5 (120), F6 (84), and 10 logits: 61,706 parameters.
+    C5 (120 filters 5x5 over S4's 5x5 maps, so each sees the whole map), F6 (84), and 10 logits: 61,706 parameters.
 
-    ``form="1998"``: tanh and average pooling, as in LeCun et al. 1998 (whose C3 connected only some maps,
-    hence their 60,000); ``form="modern"``: ReLU and max pooling, which train faster.
-    ``augment=True`` puts small random shifts, rotations and zooms in front (active in training only).
+    The modern form (the defaults) uses ReLU and max pooling; ``lenet("tanh", "average")`` is the 1998 form of
+    LeCun et al. (whose C3 connected only some maps, hence their 60,000 parameters). On a 5x5 input a 5x5
+    convolution is a dense layer: C5 has the 120 x (5 x 5 x 16 + 1) = 48,120 weights of ``Dense(120)``.
 
     Example:
         >>> lenet().count_params()
         61706
+        >>> lenet("tanh", "average").name
+        'lenet5_1998'
     """
     import keras
 
-    if form not in ("modern", "1998"):
-        raise ValueError(f"form={form!r}: choose 'modern' or '1998'.")
-    act = "relu" if form == "modern" else "tanh"
-    pool = keras.layers.MaxPooling2D if form == "modern" else keras.layers.AveragePooling2D
-    layers = [keras.Input(shape=input_shape)]
-    if augment:
-        layers.append(augmentation(shift=0.1, rotation=0.04, zoom=0.1))
-    layers += [
+    pools = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePooling2D}
+    if pooling not in pools:
+        raise ValueError(f"pooling={pooling!r}: choose 'max' or 'average'.")
+    pool = pools[pooling]
+    act = activation
+    name = {("relu", "max"): "lenet5_modern", ("tanh", "average"): "lenet5_1998"}.get(
+        (activation, pooling), f"lenet5_{activation}_{pooling}")
+    return keras.Sequential([
+        keras.Input(shape=input_shape),
         keras.layers.Conv2D(6, 5, padding="same", activation=act, name="C1"),
         pool(2, name="S2"),
         keras.layers.Conv2D(16, 5, activation=act, name="C3"),
         pool(2, name="S4"),
+        keras.layers.Conv2D(120, 5, activation=act, name="C5"),
         keras.layers.Flatten(name="flatten"),
-        keras.layers.Dense(120, activation=act, name="F5"),
         keras.layers.Dense(84, activation=act, name="F6"),
         keras.layers.Dense(num_classes, name="logits"),
-    ]
-    return keras.Sequential(layers, name=f"lenet5_{form}")
+    ], name=name)
 
 
 def compile_classifier(model, learning_rate=1e-3, decay_steps=None, optimizer=None):
@@ -143,15 +148,17 @@ RECIPES = {
     "softmax_regression": Recipe(softmax_regression, epochs=15, batch_size=256, learning_rate=1e-2),
     "mlp": Recipe(lambda: mlp(dropout=0.2), epochs=20, batch_size=256, learning_rate=3e-3, shift=2),
     "lenet": Recipe(lenet, epochs=12, batch_size=256, learning_rate=8e-3, shift=2),
+    "small_resnet": Recipe(lambda: small_resnet(), epochs=12, batch_size=128, learning_rate=1e-2, shift=2),
 }
 
 # What each reference model must score on the official MNIST test set when trained on the 5,000-digit
 # sample (the labs' targets); benchmarks/accuracy.py reports against them and tests/test_accuracy.py checks them.
-ACCURACY_TARGETS = {"softmax_regression": 0.90, "mlp": 0.95, "lenet": 0.975}
+ACCURACY_TARGETS = {"softmax_regression": 0.90, "mlp": 0.95, "lenet": 0.975, "small_resnet": 0.983}
 
 
-def train_reference(name, images, labels, seed=0, verbose=0, callbacks=None):
+def train_reference(name, images, labels, seed=0, verbose=0, callbacks=None, shift=None, epochs=None):
     """Train a reference model with the kit's recipe (``RECIPES[name]``) on uint8 images; returns the model.
+    ``shift`` and ``epochs`` override the recipe's augmentation (0: none) and length.
 
     Example:
         >>> data = load_mnist()
@@ -165,15 +172,17 @@ def train_reference(name, images, labels, seed=0, verbose=0, callbacks=None):
         raise ValueError(f"no reference model called {name!r}; choose one of {', '.join(RECIPES)}.")
     recipe = RECIPES[name]
     keras.utils.set_random_seed(seed)
-    steps = recipe.epochs * math.ceil(len(images) / recipe.batch_size)
+    epochs = epochs or recipe.epochs
+    steps = epochs * math.ceil(len(images) / recipe.batch_size)
     model = compile_classifier(recipe.build(), recipe.learning_rate, decay_steps=steps)
-    train = make_dataset(images, labels, batch_size=recipe.batch_size, seed=seed, shift=recipe.shift)
-    model.fit(train, epochs=recipe.epochs, verbose=verbose, callbacks=callbacks or [])
+    train = make_dataset(images, labels, batch_size=recipe.batch_size, seed=seed,
+                         shift=recipe.shift if shift is None else shift)
+    model.fit(train, epochs=epochs, verbose=verbose, callbacks=callbacks or [])
     return model
 
 
 def accuracy(model, images, labels, batch_size=1000):
-    """Fraction of ``images`` (uint8) that ``model`` classifies as ``labels``.
+    """Fraction of ``images`` (uint8) that ``model`` classifies as ``labels`` (flattened for a model of flat inputs).
 
     Example:
         >>> accuracy(model, data.x_test, data.y_test)
@@ -182,8 +191,10 @@ def accuracy(model, images, labels, batch_size=1000):
     from lab_utils.data import make_dataset
 
     # Calling the model directly (not model.predict) avoids building a predict function per model, which
-    # TensorFlow warns about when a notebook scores many models in a loop.
-    dataset = make_dataset(images, labels, batch_size=batch_size, shuffle=False, cache=False)
+    # TensorFlow warns about when a notebook scores many models in a loop. A model that takes flat vectors
+    # (Lab 1's softmax regression on 784 pixels) gets the images flattened.
+    flat = len(model.inputs[0].shape) == 2
+    dataset = make_dataset(images, labels, batch_size=batch_size, shuffle=False, cache=False, flatten=flat)
     right = sum(int(np.sum(np.argmax(model(x, training=False), axis=1) == y.numpy())) for x, y in dataset)
     return right / len(labels)
 
@@ -230,3 +241,166 @@ def describe(model):
     for name, shape, params, field in rows:
         print(f"{name:<20} {str(shape):<20} {params:>11,}  {f'{field} x {field}' if field else '-'}")
     print(f"{'total':<20} {'':<20} {model.count_params():>11,}")
+
+
+# --------------------------------------------------------------------------- Lab 5: the ideas of modern CNNs
+# Reference builders, each a few lines of the functional API, at MNIST scale. The lab asks students to write
+# vgg_block, inception_block and residual_block themselves; the tests and benchmarks use these.
+
+# Batch normalisation's moving averages follow each batch's statistics at this rate. Keras's default, 0.99, needs
+# about a thousand steps to forget its starting point: after a few hundred (a short run on 4,000 digits), inference
+# uses statistics that are still mostly the initial ones, and accuracy collapses (Lab 5 shows it). 0.9 forgets
+# within tens of steps.
+BN_MOMENTUM = 0.9
+
+def vgg_block(convs, filters):
+    """VGG's block (Simonyan and Zisserman 2014): ``convs`` 3x3 convolutions with ReLU, padded, then 2x2 max pooling.
+
+    Example:
+        >>> block = vgg_block(2, 64)
+        >>> block(keras.ops.zeros((1, 28, 28, 32))).shape
+        (1, 14, 14, 64)
+    """
+    import keras
+
+    layers = [keras.layers.Conv2D(filters, 3, padding="same", activation="relu") for _ in range(convs)]
+    return keras.Sequential(layers + [keras.layers.MaxPooling2D(2)], name=f"vgg_block_{keras.backend.get_uid('vgg')}")
+
+
+def inception_block(x, c1, c3, c5, pool_proj, c3_reduce=None, c5_reduce=None):
+    """GoogLeNet's Inception block (Szegedy et al. 2014) on the tensor ``x``: four branches side by side, a 1x1
+    convolution; 1x1 then 3x3; 1x1 then 5x5; 3x3 max pooling then 1x1; concatenated along the channels
+    (``c1 + c3 + c5 + pool_proj`` of them). The 1x1 reductions default to half the branch's width.
+
+    Example:
+        >>> x = keras.Input((14, 14, 32))
+        >>> inception_block(x, 16, 32, 8, 8).shape
+        (None, 14, 14, 64)
+    """
+    import keras
+
+    def conv(t, filters, size):
+        return keras.layers.Conv2D(filters, size, padding="same", activation="relu")(t)
+
+    branches = [conv(x, c1, 1),
+                conv(conv(x, c3_reduce or max(c3 // 2, 1), 1), c3, 3),
+                conv(conv(x, c5_reduce or max(c5 // 2, 1), 1), c5, 5),
+                conv(keras.layers.MaxPooling2D(3, strides=1, padding="same")(x), pool_proj, 1)]
+    return keras.layers.Concatenate(name=f"kit_inception_{keras.backend.get_uid('kit_inception')}")(branches)
+
+
+def residual_block(x, filters, strides=1, batch_norm=True, shortcut=True):
+    """ResNet's basic block (He et al. 2015) on the tensor ``x``: two 3x3 convolutions (each followed by batch
+    normalisation), added to the block's input, then ReLU. Where the shape changes (``strides`` > 1 or another
+    number of channels), the shortcut is a 1x1 convolution with those strides (a projection).
+    ``shortcut=False`` gives the same block without the addition: a plain network's two layers.
+
+    Example:
+        >>> x = keras.Input((14, 14, 16))
+        >>> residual_block(x, 32, strides=2).shape
+        (None, 7, 7, 32)
+    """
+    import keras
+
+    def norm(t):
+        return keras.layers.BatchNormalization(momentum=BN_MOMENTUM)(t) if batch_norm else t
+
+    y = norm(keras.layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=not batch_norm)(x))
+    y = keras.layers.ReLU()(y)
+    y = norm(keras.layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm)(y))
+    if shortcut:
+        if strides != 1 or x.shape[-1] != filters:
+            x = norm(keras.layers.Conv2D(filters, 1, strides=strides, use_bias=not batch_norm)(x))
+        y = keras.layers.Add(name=f"kit_residual_{keras.backend.get_uid('kit_residual')}")([y, x])
+    return keras.layers.ReLU()(y)
+
+
+def small_resnet(widths=(16, 32, 64), blocks=1, num_classes=10, input_shape=(28, 28, 1), name="small_resnet"):
+    """A small residual network for 28x28 digits: a 3x3 convolution with batch normalisation, 2x2 max pooling,
+    then for each width ``blocks`` residual blocks (the first of each later stage halves the map), global
+    average pooling (Lin et al. 2013) and the logits.
+
+    Example:
+        >>> small_resnet().count_params() < 100_000
+        True
+    """
+    import keras
+
+    inputs = keras.Input(shape=input_shape)
+    x = keras.layers.Conv2D(widths[0], 3, padding="same", use_bias=False)(inputs)
+    x = keras.layers.ReLU()(keras.layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
+    x = keras.layers.MaxPooling2D(2)(x)
+    for stage, width in enumerate(widths):
+        for b in range(blocks):
+            x = residual_block(x, width, strides=2 if stage > 0 and b == 0 else 1)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, keras.layers.Dense(num_classes, name="logits")(x), name=name)
+
+
+def deep_net(depth=20, width=16, residual=True, batch_norm=True, activation="relu", num_classes=10,
+             input_shape=(28, 28, 1), bn_momentum=None):
+    """A network of ``depth`` weight layers for the degradation and vanishing-gradient experiments: a 3x3
+    convolution, 4x4 max pooling (7x7 maps keep it cheap), ``(depth - 2) // 2`` blocks of two 3x3 convolutions of
+    ``width`` channels (with a shortcut around each block if ``residual``), global average pooling and the logits.
+    ``activation`` applies where ``residual_block`` would put ReLU (e.g. "sigmoid" for the vanishing gradients).
+    ``bn_momentum`` overrides ``BN_MOMENTUM`` (Keras's own default is 0.99).
+
+    Example:
+        >>> len([l for l in deep_net(20).layers if l.weights and "conv" in l.name]) + 1
+        20
+    """
+    import keras
+
+    if depth < 4 or depth % 2:
+        raise ValueError(f"depth={depth}: use an even number of weight layers, at least 4.")
+    def nonlinear(t):
+        return keras.layers.Activation(activation)(t)
+
+    inputs = keras.Input(shape=input_shape)
+    x = nonlinear(keras.layers.Conv2D(width, 3, padding="same")(inputs))
+    x = keras.layers.MaxPooling2D(4)(x)
+    for _ in range((depth - 2) // 2):
+        y = keras.layers.Conv2D(width, 3, padding="same", use_bias=not batch_norm)(x)
+        y = nonlinear(keras.layers.BatchNormalization(momentum=bn_momentum or BN_MOMENTUM)(y) if batch_norm else y)
+        y = keras.layers.Conv2D(width, 3, padding="same", use_bias=not batch_norm)(y)
+        y = keras.layers.BatchNormalization(momentum=bn_momentum or BN_MOMENTUM)(y) if batch_norm else y
+        x = nonlinear(keras.layers.Add()([y, x]) if residual else y)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    name = f"{'resnet' if residual else 'plain'}{depth}{'_bn' if batch_norm else ''}_{activation}"
+    return keras.Model(inputs, keras.layers.Dense(num_classes, name="logits")(x), name=name)
+
+
+def dense_block(x, layers=3, growth=12):
+    """DenseNet's block (Huang et al. 2016): ``layers`` times, batch normalisation, ReLU and a 3x3 convolution of
+    ``growth`` channels, whose output is concatenated to everything before it (so the block ends with the input's
+    channels + ``layers * growth``).
+
+    Example:
+        >>> dense_block(keras.Input((7, 7, 16)), layers=3, growth=12).shape
+        (None, 7, 7, 52)
+    """
+    import keras
+
+    for _ in range(layers):
+        y = keras.layers.ReLU()(keras.layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
+        y = keras.layers.Conv2D(growth, 3, padding="same")(y)
+        x = keras.layers.Concatenate()([x, y])
+    return x
+
+
+def se_block(x, ratio=4):
+    """Squeeze-and-excitation (Hu et al. 2017): global average pooling squeezes each channel to one number, two
+    dense layers (the first ``ratio`` times narrower) turn those into one weight in (0, 1) per channel, and the
+    channels of ``x`` are scaled by them.
+
+    Example:
+        >>> se_block(keras.Input((7, 7, 64))).shape
+        (None, 7, 7, 64)
+    """
+    import keras
+
+    channels = x.shape[-1]
+    w = keras.layers.GlobalAveragePooling2D()(x)
+    w = keras.layers.Dense(max(channels // ratio, 1), activation="relu")(w)
+    w = keras.layers.Dense(channels, activation="sigmoid")(w)
+    return keras.layers.Multiply()([x, keras.layers.Reshape((1, 1, channels))(w)])

@@ -27,3 +27,42 @@ def run_exercise(path, exercise, **namespace):
     scope = {"np": np, **namespace}
     exec(compile(exercise_cell(path, exercise), f"{Path(path).name}:{exercise}", "exec"), scope)
     return scope
+
+
+# The lab whose final model each notebook saves to its MODEL_PATH parameter, by the name of its recipe in
+# lab_utils.models.RECIPES (and of its target in ACCURACY_TARGETS).
+NOTEBOOK_MODELS = {"01_linear_model.ipynb": "softmax_regression", "02_mlp.ipynb": "mlp", "03_lenet.ipynb": "lenet",
+                   "05_modern_cnns.ipynb": "small_resnet"}
+OFFICIAL_TEST_DIR = ROOT.parent / "shared" / "data" / "mnist-test"
+
+
+def parameters(path):
+    """The values assigned in a notebook's cell tagged ``parameters``, as a dict."""
+    import ast
+
+    cell = next(c for c in load(path)["cells"] if "parameters" in c["metadata"].get("tags", []))
+    tree = ast.parse("".join(cell["source"]))
+    return {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)}
+
+
+def official_test_set(folder=OFFICIAL_TEST_DIR):
+    """The official 10,000-digit MNIST test set (evaluation only) as uint8 arrays."""
+    from lab_utils.data import read_idx
+
+    folder = Path(folder)
+    return (read_idx(folder / "t10k-images-idx3-ubyte.gz", (28, 28)),
+            read_idx(folder / "t10k-labels-idx1-ubyte.gz", ()))
+
+
+def run_for_model(path, workdir, **params):
+    """Execute a solution notebook with papermill in ``workdir`` (its defaults, but for ``params``), and return the
+    Keras model it saved to its MODEL_PATH and the executed notebook's path."""
+    import keras
+    import papermill
+
+    workdir = Path(workdir)
+    model_path = workdir / f"{Path(path).stem}.keras"
+    executed = workdir / Path(path).name
+    papermill.execute_notebook(str(path), str(executed), parameters={"MODEL_PATH": str(model_path), **params},
+                               cwd=str(workdir), progress_bar=False)
+    return keras.models.load_model(model_path), executed

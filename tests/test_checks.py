@@ -344,6 +344,7 @@ def test_arithmetic_checks_name_the_typical_slip(check, wrong, hint):
     ({"pool": "average"}, "expected two MaxPooling2D layers"),
     ({"activation": "tanh"}, "need activation=\"relu\""),
     ({"last": "softmax"}, "output logits"),
+    ({"c5": "dense"}, "LeCun's C5 is a convolution"),
 ])
 def test_lenet_check_catches_typical_mistakes(change, message):
     import keras
@@ -351,15 +352,37 @@ def test_lenet_check_catches_typical_mistakes(change, message):
     def build():
         act = change.get("activation", "relu")
         pool = keras.layers.AveragePooling2D if change.get("pool") == "average" else keras.layers.MaxPooling2D
+        c5 = ([keras.layers.Flatten(), keras.layers.Dense(120, activation=act)] if change.get("c5") == "dense"
+              else [keras.layers.Conv2D(120, 5, activation=act), keras.layers.Flatten()])
         return keras.Sequential([
             keras.Input((28, 28, 1)),
             keras.layers.Conv2D(6, 5, padding=change.get("padding", "same"), activation=act), pool(2),
-            keras.layers.Conv2D(16, 5, activation=act), pool(2), keras.layers.Flatten(),
-            keras.layers.Dense(120, activation=act), keras.layers.Dense(84, activation=act),
+            keras.layers.Conv2D(16, 5, activation=act), pool(2), *c5,
+            keras.layers.Dense(84, activation=act),
             keras.layers.Dense(10, activation=change.get("last")),
         ])
 
     assert message in failure(checks.check_lenet, build)
+
+
+@pytest.mark.parametrize("check, builder", [
+    (checks.check_softmax_regression, lambda: __import__("lab_utils.models").models.softmax_regression(
+        input_shape=(784,))),
+    (checks.check_mlp, lambda: __import__("lab_utils.models").models.mlp(dropout=0.2)),
+    (checks.check_lenet, lambda: __import__("lab_utils.models").models.lenet()),
+])
+def test_a_model_check_refuses_the_kits_own_builder(check, builder):
+    assert "the kit's own reference model" in failure(check, builder)
+
+
+def test_softmax_cross_entropy_check_refuses_tensorflows_own_loss():
+    import tensorflow as tf
+
+    def builtin(logits, labels):
+        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+
+    assert "calls TensorFlow's own softmax_cross_entropy_with_logits" in failure(
+        checks.check_softmax_cross_entropy, builtin)
 
 
 # --------------------------------------------------------------------------- 04_transfer_learning
@@ -393,7 +416,7 @@ def test_build_transfer_check_catches_shared_layers_forgotten_freezing_and_copyi
     def shares_layers(base, n, fine_tune):
         fresh = lenet(num_classes=5)
         layers = [base.get_layer(name) if name in TRANSFER_LAYERS[:n] else fresh.get_layer(name)
-                  for name in ("C1", "S2", "C3", "S4", "flatten", "F5", "F6", "logits")]
+                  for name in ("C1", "S2", "C3", "S4", "C5", "flatten", "F6", "logits")]
         return keras.Sequential([keras.Input((28, 28, 1))] + layers)
 
     def never_freezes(base, n, fine_tune):
@@ -412,3 +435,109 @@ def test_build_transfer_check_catches_shared_layers_forgotten_freezing_and_copyi
     assert "shared" in failure(checks.check_build_transfer, shares_layers)
     assert "has trainable=True; expected False" in failure(checks.check_build_transfer, never_freezes)
     assert "should be freshly initialised" in failure(checks.check_build_transfer, copies_everything)
+
+
+# --------------------------------------------------------------------------- 05_modern_cnns
+
+CNN_SOLUTION = ROOT / "solutions" / "05_modern_cnns.ipynb"
+CNN_LAB = ROOT / "labs" / "05_modern_cnns.ipynb"
+
+CNN_EXERCISES = [
+    ("Exercise 1", "layer_arithmetic", checks.check_layer_arithmetic),
+    ("Exercise 2", "vgg_block", checks.check_vgg_block),
+    ("Exercise 3", "head_params", checks.check_head_params),
+    ("Exercise 4", "inception_block", checks.check_inception_block),
+    ("Exercise 5", "residual_block", checks.check_residual_block),
+]
+
+
+def cnn_exercise(path, exercise, name):
+    import keras
+
+    return run_exercise(path, exercise, keras=keras)[name]
+
+
+@pytest.mark.parametrize("exercise, name, check", CNN_EXERCISES, ids=[e[1] for e in CNN_EXERCISES])
+def test_lab5_check_passes_on_the_solution(exercise, name, check, capsys):
+    check(cnn_exercise(CNN_SOLUTION, exercise, name))
+    assert "passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise, name, check", CNN_EXERCISES, ids=[e[1] for e in CNN_EXERCISES])
+def test_lab5_check_fails_on_the_placeholder(exercise, name, check):
+    assert "not done yet" in failure(check, cnn_exercise(CNN_LAB, exercise, name))
+
+
+@pytest.mark.parametrize("check, builder", [
+    (checks.check_vgg_block, lambda convs, filters: __import__("lab_utils.models").models.vgg_block(convs, filters)),
+    (checks.check_inception_block, lambda x, *widths: __import__("lab_utils.models").models.inception_block(x, *widths)),
+    (checks.check_residual_block, lambda x, filters, strides=1: __import__("lab_utils.models").models.residual_block(
+        x, filters, strides)),
+])
+def test_a_lab5_block_check_refuses_the_kits_own_builder(check, builder):
+    assert "the kit's own reference" in failure(check, builder)
+
+
+def test_layer_arithmetic_check_names_the_layer_kind_that_goes_wrong():
+    solution = cnn_exercise(CNN_SOLUTION, "Exercise 1", "layer_arithmetic")
+
+    def pools_with_parameters(layers, side, channels):
+        return [(s, c, p if p else 1) for s, c, p in solution(layers, side, channels)]
+
+    def dense_without_bias(layers, side, channels):
+        rows = solution(layers, side, channels)
+        return [(s, c, p - c if kind[0] == "dense" else p) for (s, c, p), kind in zip(rows, layers)]
+
+    assert "pooling changes the side" in failure(checks.check_layer_arithmetic, pools_with_parameters)
+    assert "each unit has a bias" in failure(checks.check_layer_arithmetic, dense_without_bias)
+
+
+def test_head_params_check_catches_a_forgotten_bias():
+    solution = cnn_exercise(CNN_SOLUTION, "Exercise 3", "head_params")
+    assert "one bias per class" in failure(checks.check_head_params,
+                                           lambda s, c, h, k: (solution(s, c, h, k)[0], c * k))
+
+
+def test_vgg_block_check_catches_a_block_that_shrinks_without_padding():
+    import keras
+
+    def no_padding(convs, filters):
+        return keras.Sequential([keras.layers.Conv2D(filters, 3, activation="relu") for _ in range(convs)]
+                                + [keras.layers.MaxPooling2D(2)])
+
+    assert "keep the side (padding=\"same\")" in failure(checks.check_vgg_block, no_padding)
+
+
+def test_inception_block_check_catches_a_forgotten_branch():
+    import keras
+
+    def three_branches(x, c1, c3, c5, pool_proj):
+        return keras.layers.Concatenate()([keras.layers.Conv2D(c, k, padding="same")(x)
+                                           for c, k in ((c1, 1), (c3, 3), (c5, 5))])
+
+    assert "concatenated along the channels" in failure(checks.check_inception_block, three_branches)
+
+
+@pytest.mark.parametrize("mistake, message", [
+    ("no_add", "no Add layer"),
+    ("default_momentum", "momentum=0.9"),
+    ("no_projection", "your code raised ValueError"),
+])
+def test_residual_block_check_catches_typical_mistakes(mistake, message):
+    import re
+
+    import keras
+
+    def block(x, filters, strides=1):
+        norm = (lambda t: keras.layers.BatchNormalization()(t)) if mistake == "default_momentum" else \
+            (lambda t: keras.layers.BatchNormalization(momentum=0.9)(t))
+        y = keras.layers.ReLU()(norm(keras.layers.Conv2D(filters, 3, strides=strides, padding="same")(x)))
+        y = norm(keras.layers.Conv2D(filters, 3, padding="same")(y))
+        if mistake == "no_add":
+            return keras.layers.ReLU()(y)
+        shortcut = x
+        if (strides != 1 or x.shape[-1] != filters) and mistake != "no_projection":
+            shortcut = norm(keras.layers.Conv2D(filters, 1, strides=strides)(x))
+        return keras.layers.ReLU()(keras.layers.Add()([y, shortcut]))
+
+    assert re.search(message, failure(checks.check_residual_block, block))

@@ -436,3 +436,45 @@ def test_a_source_pinned_in_the_environment_that_fashion_mnist_lacks_is_ignored(
 def test_the_same_source_given_as_an_argument_is_refused_for_fashion_mnist():
     with pytest.raises(D.DataError, match="embedded: not a source for Fashion-MNIST"):
         D.load_fashion_mnist(source="embedded")
+
+
+# --------------------------------------------------------------------------- limit_train_images
+
+def _images(n):
+    labels = (np.arange(n) % 10).astype(np.uint8)
+    return D.ImageData(np.arange(n)[:, None, None] * np.ones((1, 28, 28), np.uint8), labels,
+                       np.zeros((5, 28, 28), np.uint8), np.zeros(5, np.uint8), D.MNIST_CLASSES, "local", "test data")
+
+
+def test_auto_keeps_at_most_the_cpu_limit_on_a_cpu_and_says_so(monkeypatch, capsys):
+    monkeypatch.setattr(D, "_has_gpu", lambda: False)
+    kept = D.limit_train_images(_images(1000), "auto", cpu_limit=300)
+    assert len(kept.x_train) == len(kept.y_train) == 300 and len(kept.x_test) == 5
+    assert "Training images: 300 of 1,000" in capsys.readouterr().out
+
+
+def test_auto_keeps_every_image_on_a_gpu(monkeypatch, capsys):
+    monkeypatch.setattr(D, "_has_gpu", lambda: True)
+    assert len(D.limit_train_images(_images(1000), "auto", cpu_limit=300).x_train) == 1000
+    assert "all 1,000 (a GPU is present)" in capsys.readouterr().out
+
+
+def test_none_keeps_every_image_and_a_number_caps_it(monkeypatch):
+    monkeypatch.setattr(D, "_has_gpu", lambda: False)
+    assert len(D.limit_train_images(_images(1000), None, cpu_limit=300).x_train) == 1000
+    assert len(D.limit_train_images(_images(1000), 450).x_train) == 450
+    assert len(D.limit_train_images(_images(200), 450).x_train) == 200
+
+
+def test_the_images_kept_keep_their_labels_and_the_classes_their_proportions():
+    data = _images(5000)
+    kept = D.limit_train_images(data, 2000, verbose=False)
+    assert np.array_equal(kept.x_train[:, 0, 0] % 10, kept.y_train)  # each image still with its own label
+    assert np.bincount(kept.y_train, minlength=10).min() > 150  # every class about 200
+    assert np.array_equal(kept.y_train, D.limit_train_images(data, 2000, verbose=False).y_train)  # same seed, same
+
+
+@pytest.mark.parametrize("limit", ["all", 0, -5, 2.5, True])
+def test_a_train_images_value_that_means_nothing_is_refused_naming_the_parameter(limit):
+    with pytest.raises(ValueError, match="TRAIN_IMAGES"):
+        D.limit_train_images(_images(10), limit)

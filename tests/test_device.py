@@ -119,3 +119,17 @@ def test_an_advertised_tpu_that_cannot_start_is_reported_and_skipped(monkeypatch
     monkeypatch.setattr(tf.distribute.cluster_resolver, "TPUClusterResolver", unavailable)
     assert device._tpu_strategy() is None
     assert "could not be started (no TPU found)" in capsys.readouterr().out
+
+
+def test_estimate_seconds_times_a_copy_and_leaves_the_model_untouched(capsys):
+    from lab_utils.data import make_dataset
+    from lab_utils.models import compile_classifier, softmax_regression
+
+    model = compile_classifier(softmax_regression())
+    before = [w.copy() for w in model.get_weights()]
+    images = np.random.default_rng(0).integers(0, 256, (300, 28, 28), dtype=np.uint8)
+    train = make_dataset(images, np.arange(300) % 10, batch_size=100)
+    seconds = device.estimate_seconds(model, train, epochs=4, runs=2)
+    assert seconds > 0
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    assert "of training on this machine (4 epochs of 3 batches, 2 runs; measured on 3 batches)" in capsys.readouterr().out

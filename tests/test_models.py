@@ -73,3 +73,64 @@ def test_activation_spread_shrinks_with_tiny_weights_and_holds_with_glorot():
                                           kernel_initializer=keras.initializers.GlorotUniform(seed=0)), images)
     assert shrinking[3] < shrinking[0] / 100
     assert steady[3] > steady[0] / 3
+
+
+def test_lenet_c5_is_a_convolution_with_the_weights_of_a_dense_layer_on_a_5x5_map():
+    c5 = models.lenet().get_layer("C5")
+    assert isinstance(c5, keras.layers.Conv2D) and c5.kernel_size == (5, 5)
+    assert tuple(c5.output.shape) == (None, 1, 1, 120)
+    assert c5.count_params() == 120 * (5 * 5 * 16 + 1) == 48_120
+    assert models.lenet().count_params() == 61_706
+
+
+def test_lenet_forms_differ_only_in_activation_and_pooling():
+    old = models.lenet("tanh", "average")
+    assert old.name == "lenet5_1998" and old.count_params() == 61_706
+    assert isinstance(old.get_layer("S2"), keras.layers.AveragePooling2D)
+    with pytest.raises(ValueError, match="pooling='min'"):
+        models.lenet(pooling="min")
+
+
+def test_vgg_block_halves_the_map_and_has_9_c_squared_weights_per_convolution():
+    block = models.vgg_block(3, 8)
+    assert tuple(block(np.zeros((1, 28, 28, 8), np.float32)).shape) == (1, 14, 14, 8)
+    assert block.count_params() == 3 * (9 * 8 * 8 + 8)
+
+
+def test_inception_block_concatenates_its_four_branches():
+    x = keras.Input((14, 14, 32))
+    assert tuple(models.inception_block(x, 16, 32, 8, 8).shape) == (None, 14, 14, 64)
+
+
+def test_residual_block_projects_the_shortcut_only_when_the_shape_changes():
+    same = keras.Model(inp := keras.Input((7, 7, 16)), models.residual_block(inp, 16))
+    assert not [l for l in same.layers if isinstance(l, keras.layers.Conv2D) and l.kernel_size == (1, 1)]
+    down = keras.Model(inp := keras.Input((14, 14, 16)), models.residual_block(inp, 32, strides=2))
+    assert tuple(down.output.shape) == (None, 7, 7, 32)
+    assert [l.kernel_size for l in down.layers if isinstance(l, keras.layers.Conv2D)].count((1, 1)) == 1
+
+
+def test_a_residual_block_with_zero_weights_passes_its_input_through():
+    inp = keras.Input((7, 7, 4))
+    block = keras.Model(inp, models.residual_block(inp, 4, batch_norm=False))
+    block.set_weights([np.zeros_like(w) for w in block.get_weights()])
+    x = np.random.default_rng(0).uniform(0, 1, (2, 7, 7, 4)).astype(np.float32)
+    assert np.allclose(block(x), x)
+
+
+def test_deep_net_counts_its_weight_layers_and_plain_differs_from_residual_only_by_the_shortcuts():
+    for depth in (8, 20):
+        net = models.deep_net(depth, residual=False)
+        assert len([l for l in net.layers if isinstance(l, (keras.layers.Conv2D, keras.layers.Dense))]) == depth
+        assert net.count_params() == models.deep_net(depth, residual=True).count_params()
+    with pytest.raises(ValueError, match="even number"):
+        models.deep_net(7)
+
+
+def test_dense_block_grows_by_its_growth_rate_and_se_block_keeps_the_shape():
+    assert tuple(models.dense_block(keras.Input((7, 7, 16)), layers=3, growth=12).shape) == (None, 7, 7, 52)
+    assert tuple(models.se_block(keras.Input((7, 7, 64)), ratio=4).shape) == (None, 7, 7, 64)
+
+
+def test_small_resnet_is_small():
+    assert 50_000 < models.small_resnet().count_params() < 100_000

@@ -46,10 +46,12 @@ def test_the_top_cell_has_a_colab_badge_for_this_very_notebook(path):
 # is that every cell runs again in a kernel that has already run them, not how well the models train.
 QUICK = {
     "01_linear_model.ipynb": {"EPOCHS": 1, "TOY_STEPS": 20},
-    "02_mlp.ipynb": {"TOY_EPOCHS": 2, "EXPERIMENT_EPOCHS": 1, "OVERFIT_EPOCHS": 2, "FINAL_EPOCHS": 1},
-    "03_lenet.ipynb": {"EPOCHS_1998": 1, "EPOCHS": 1, "MLP_EPOCHS": 1},
+    "02_mlp.ipynb": {"TOY_EPOCHS": 2, "EXPERIMENT_EPOCHS": 1, "OVERFIT_EPOCHS": 2, "REGULARISATION_SEEDS": 1,
+                     "EPOCHS": 1},
+    "03_lenet.ipynb": {"COMPARE_EPOCHS": 1, "COMPARE_SEEDS": 1, "EPOCHS": 1, "MLP_EPOCHS": 1},
     "04_transfer_learning.ipynb": {"BASE_EPOCHS": 1, "TRANSFER_EPOCHS": 1, "SEEDS": 1, "LABELS_PER_CLASS": [5],
                                    "FEW_LABEL_STEPS": 2, "FASHION_LABELS_PER_CLASS": 5},
+    "05_modern_cnns.ipynb": {"BN_DEPTH": 4, "DEPTH": 4, "COMPARE_EPOCHS": 1, "TRAP_STEPS": 2, "EPOCHS": 1},
 }
 
 

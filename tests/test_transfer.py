@@ -35,11 +35,11 @@ def test_frozen_layers_do_not_move_and_copied_layers_move_slower_when_fine_tuned
     keras.utils.set_random_seed(0)
     model = lenet(num_classes=5)
     model.get_layer("C1").trainable = False
-    before = {name: model.get_layer(name).get_weights()[0].copy() for name in ("C1", "C3", "F5")}
+    before = {name: model.get_layer(name).get_weights()[0].copy() for name in ("C1", "C3", "C5")}
     T.train(model, x, y, epochs=2, batch_size=20, learning_rate=1e-2, copied_layers=["C3"], copied_learning_rate=1e-5)
     moved = {name: np.abs(model.get_layer(name).get_weights()[0] - w).max() for name, w in before.items()}
     assert moved["C1"] == 0                  # frozen
-    assert 0 < moved["C3"] < moved["F5"] / 50  # copied, fine-tuned at a thousand times smaller rate
+    assert 0 < moved["C3"] < moved["C5"] / 50  # copied, fine-tuned at a thousand times smaller rate
 
 
 def test_train_takes_at_least_min_steps_on_a_tiny_dataset():
@@ -75,7 +75,104 @@ def test_fit_backbone_trains_a_head_then_fine_tunes_the_top_layers():
     backbone = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(32, 32, 3), alpha=0.35)
     images = tf.random.uniform((16, 32, 32, 3), -1, 1)
     data = tf.data.Dataset.from_tensor_slices((images, np.arange(16) % 3)).batch(8)
+    before = [w.copy() for w in backbone.get_weights()]
+    bottom = sum(len(layer.weights) for layer in backbone.layers[:-5])
     frozen, tuned = T.fit_backbone(backbone, data, data, num_classes=3, epochs=1, fine_tune_layers=5)
-    assert 0 <= frozen <= 1 and 0 <= tuned <= 1
+    # Accuracies on the 16 validation images (so whole sixteenths), not losses.
+    assert frozen * 16 == pytest.approx(round(frozen * 16)) and 0 <= frozen <= 1
+    assert tuned * 16 == pytest.approx(round(tuned * 16)) and 0 <= tuned <= 1
     assert [layer.trainable for layer in backbone.layers[-5:]] == [True] * 5
     assert not any(layer.trainable for layer in backbone.layers[:-5])
+    after = backbone.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(before[:bottom], after[:bottom]))  # frozen throughout
+    assert any(not np.array_equal(a, b) for a, b in zip(before[bottom:], after[bottom:]))  # the top was fine-tuned
+
+
+@pytest.mark.parametrize("cosine", [False, True])
+def test_train_is_keras_adam_with_or_without_a_cosine_decay(cosine):
+    import tensorflow as tf
+
+    from lab_utils.data import make_dataset
+
+    x, y = tiny_digits()
+    keras.utils.set_random_seed(1)
+    model = lenet(num_classes=5)
+    reference = keras.models.clone_model(model)
+    reference.set_weights(model.get_weights())
+    T.train(model, x, y, epochs=2, batch_size=16, learning_rate=3e-3, seed=4, cosine=cosine)
+    rate = keras.optimizers.schedules.CosineDecay(3e-3, decay_steps=6) if cosine else 3e-3  # 2 epochs of 3 batches
+    optimizer = keras.optimizers.Adam(rate)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    keras.utils.set_random_seed(4)  # as train does: the shuffling follows the global seed too
+    dataset = make_dataset(x, y, batch_size=16, seed=4)
+    for _ in range(2):
+        for xb, yb in dataset:
+            with tf.GradientTape() as tape:
+                loss = loss_fn(yb, reference(xb, training=True))
+            optimizer.apply_gradients(zip(tape.gradient(loss, reference.trainable_variables),
+                                          reference.trainable_variables))
+    for ours, keras_adam in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(ours, keras_adam, rtol=1e-4, atol=1e-6)
+
+
+def test_train_builds_one_graph_per_architecture_and_frozen_pattern():
+    x, y = tiny_digits()
+    T._TRAINERS.clear()
+    for frozen in (False, False, False, True):  # three runs of one architecture, then one with C1 frozen
+        model = lenet(num_classes=5)
+        model.get_layer("C1").trainable = not frozen
+        T.train(model, x, y, epochs=1, batch_size=16, cosine=frozen)
+    assert len(T._TRAINERS) == 2
+    assert all(t.step.experimental_get_tracing_count() == 1 for t in T._TRAINERS.values())
+
+
+def test_transfer_network_copies_the_first_n_layers_and_passes_the_exercise_check(capsys):
+    from lab_utils import checks
+
+    checks.check_build_transfer(T.transfer_network)
+    assert "passed" in capsys.readouterr().out
+
+
+def test_transfer_run_trains_what_build_returns_and_scores_it():
+    x, y = tiny_digits()
+    keras.utils.set_random_seed(0)
+    base = lenet(num_classes=5)
+    built = []
+
+    def build(base, n, fine_tune):
+        built.append(T.transfer_network(base, n, fine_tune))
+        return built[-1]
+
+    before = base.get_layer("C1").get_weights()[0].copy()
+    acc = T.transfer_run(build, base, 1, False, (x, y), (x, y), seed=3, epochs=30, batch_size=40,
+                         learning_rate=3e-3)
+    model = built[0]
+    assert np.array_equal(model.get_layer("C1").get_weights()[0], before)  # copied and frozen
+    from lab_utils.models import accuracy
+
+    assert acc == accuracy(model, x, y) > 0.5  # 40 random images, memorised: far above chance (0.2)
+
+
+def test_compare_calls_a_difference_within_the_seed_spread_level():
+    diff, spread, verdict = T.compare([0.97, 0.96], 0.95)
+    assert (round(diff, 4), round(spread, 4), verdict) == (0.015, 0.01, "above")
+    assert T.compare([0.90, 0.92], [0.93, 0.94])[2] == "below"
+    assert T.compare([0.90, 0.95], [0.93, 0.94])[2] == "level"      # 0.01 apart, with a 0.05 spread
+    assert T.compare([0.951], 0.950)[2] == "level"                   # one seed: min_spread decides
+    assert T.compare([0.951], 0.950, min_spread=0)[2] == "above"
+
+
+def test_a_paired_compare_judges_the_per_seed_differences():
+    scratch, transfer = [0.52, 0.61], [0.60, 0.70]     # the seeds disagree by 9 points, the gains by 1
+    assert T.compare(transfer, scratch)[2] == "level"
+    diff, spread, verdict = T.compare(transfer, scratch, paired=True)
+    assert (round(diff, 4), round(spread, 4), verdict) == (0.085, 0.01, "above")
+    assert T.compare([0.60, 0.62], [0.61, 0.60], paired=True)[2] == "level"  # -1 and +2 points
+    with pytest.raises(ValueError, match="paired=True needs as many runs"):
+        T.compare([0.6, 0.7], [0.5], paired=True)
+
+
+def test_mean_range_gives_the_mean_and_the_range_over_seeds():
+    assert T.mean_range([0.964, 0.972]) == "96.8% (96.4-97.2)"
+    assert T.mean_range([0.9]) == "90.0%"
+    assert T.mean_range(0.5) == "50.0%"

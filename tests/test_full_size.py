@@ -1,0 +1,48 @@
+"""Online, load_mnist() serves all 60,000 training digits; on a CPU each lab then trains on at most its
+CPU_TRAIN_IMAGES (TRAIN_IMAGES = "auto") and says so. Fashion-MNIST's IDX files, from Debian's package
+dataset-fashion-mnist, stand in for the full MNIST: the same file names, shapes and sizes.
+
+The notebooks run with the quick settings of the rerun test: the point is the cap, not the training.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from notebooks import ROOT, SOLUTIONS, load, parameters
+from test_notebooks import QUICK
+
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+CAPPED = [p for p in SOLUTIONS if "TRAIN_IMAGES" in parameters(p)]
+
+pytestmark = pytest.mark.skipif(not (FASHION / "train-images-idx3-ubyte.gz").exists(),
+                                reason=f"no full-size IDX files at {FASHION} (apt install dataset-fashion-mnist)")
+
+
+@pytest.fixture(scope="module")
+def full_size_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("full-size")
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (folder / name).symlink_to(FASHION / name)
+    return folder
+
+
+def test_every_lab_that_trains_on_mnist_has_the_cap():
+    assert [p.name for p in CAPPED] == [p.name for p in SOLUTIONS if p.name != "00_setup.ipynb"]
+
+
+@pytest.mark.parametrize("path", CAPPED, ids=lambda p: p.name)
+def test_at_full_size_on_a_cpu_a_lab_trains_on_its_cpu_share_and_says_so(path, full_size_folder, tmp_path,
+                                                                         monkeypatch):
+    import papermill
+
+    monkeypatch.setenv("LAB_DATA_DIR", str(full_size_folder))
+    monkeypatch.setenv("LAB_DATA_SOURCE", "local")
+    out = tmp_path / path.name
+    papermill.execute_notebook(str(path), str(out), parameters=QUICK.get(path.name, {}), cwd=str(tmp_path),
+                               progress_bar=False)
+    text = "".join(o.get("text", "") for c in load(out)["cells"] if c["cell_type"] == "code"
+                   for o in c.get("outputs", []))
+    assert "60,000 train / 10,000 test images from local" in text
+    assert f"Training images: {parameters(path)['CPU_TRAIN_IMAGES']:,} of 60,000" in text

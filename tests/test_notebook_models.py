@@ -1,0 +1,32 @@
+"""The model each lab trains as its result, with the notebook's own defaults on the embedded sample, reaches the
+lab's target on the official MNIST test set; and the notebooks train it with the kit's one recipe."""
+
+import pytest
+
+from lab_utils.models import ACCURACY_TARGETS, RECIPES, accuracy
+from notebooks import NOTEBOOK_MODELS, OFFICIAL_TEST_DIR, ROOT, official_test_set, parameters, run_for_model
+
+CASES = sorted(NOTEBOOK_MODELS.items())
+
+
+@pytest.mark.parametrize("notebook, name", CASES, ids=[c[0] for c in CASES])
+def test_the_notebook_trains_its_model_with_the_kits_recipe(notebook, name):
+    params, recipe = parameters(ROOT / "solutions" / notebook), RECIPES[name]
+    assert (params["EPOCHS"], params["BATCH_SIZE"], params["LEARNING_RATE"], params.get("SHIFT", 0)) == \
+        (recipe.epochs, recipe.batch_size, recipe.learning_rate, recipe.shift)
+
+
+@pytest.mark.parametrize("notebook, name", CASES, ids=[c[0] for c in CASES])
+def test_the_notebook_saves_its_model_where_its_parameters_say(notebook, name):
+    assert parameters(ROOT / "solutions" / notebook)["MODEL_PATH"].endswith(".keras")
+
+
+@pytest.mark.skipif(not (OFFICIAL_TEST_DIR / "t10k-images-idx3-ubyte.gz").exists(),
+                    reason=f"official MNIST test set not found at {OFFICIAL_TEST_DIR}")
+@pytest.mark.parametrize("notebook, name", CASES, ids=[c[0] for c in CASES])
+def test_the_notebooks_own_model_reaches_the_labs_target_on_official_mnist(notebook, name, tmp_path):
+    model, _ = run_for_model(ROOT / "solutions" / notebook, tmp_path)
+    x_test, y_test = official_test_set()
+    score = accuracy(model, x_test, y_test)
+    print(f"{notebook}: {score:.2%} on the official test set (target {ACCURACY_TARGETS[name]:.0%})")
+    assert score >= ACCURACY_TARGETS[name]
