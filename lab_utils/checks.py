@@ -435,7 +435,7 @@ def check_conv2d(conv2d):
         got = _as_array(ex, _call(ex, conv2d, image.copy(), kernel.copy(), stride, padding))
         _expect(ex, got.shape == expected.shape,
                 f"for {where} expected output shape {expected.shape}, got {got.shape}. "
-                "Each side is (W - F + 2P) // S + 1.")
+                "Count the positions the kernel can take along each side of the padded image, S pixels apart.")
         if not np.allclose(got, expected, atol=1e-6):
             flipped = tf.nn.conv2d(padded[None, :, :, None], kernel[::-1, ::-1, None, None], strides=stride,
                                    padding="VALID").numpy()[0, :, :, 0]
@@ -473,7 +473,7 @@ def check_output_size(output_size):
              (lambda W, F, P, S: (W - F + 2 * P) // S, "Count the first position too: + 1."),
              (lambda W, F, P, S: (W - F + 2 * P) + 1, "Divide by the stride S.")]
     _check_formula("Exercise 2 (output_size)", output_size, cases, hints,
-                   "output sizes match (W - F + 2P) // S + 1 on five layers.")
+                   "output sizes right on five layers, with and without padding and stride.")
 
 
 def check_conv_params(conv_params):
@@ -489,7 +489,7 @@ def check_conv_params(conv_params):
              (lambda c, f, k: f * (k * k + 1), "Each filter spans every input channel: k * k * in_channels weights."),
              (lambda c, f, k: f * k * c + f, "A kernel of size k is k x k: k * k weights per input channel.")]
     _check_formula("Exercise 3 (conv_params)", conv_params, cases, hints,
-                   "parameter counts match filters * (k * k * in_channels + 1).")
+                   "parameter counts right for every layer, biases included.")
 
 
 def check_receptive_field(receptive_field):

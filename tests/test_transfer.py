@@ -176,3 +176,18 @@ def test_mean_range_gives_the_mean_and_the_range_over_seeds():
     assert T.mean_range([0.964, 0.972]) == "96.8% (96.4-97.2)"
     assert T.mean_range([0.9]) == "90.0%"
     assert T.mean_range(0.5) == "50.0%"
+
+
+def test_the_few_label_benchmark_reads_its_recipe_from_the_notebooks_parameters():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "transfer.py"
+    spec = importlib.util.spec_from_file_location("transfer_benchmark", path)
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    params = benchmark.notebook_parameters()
+    needed = {"SEED", "BATCH_SIZE", "LEARNING_RATE", "COSINE_DECAY", "BASE_EPOCHS", "COPIED_FOR_FEW_LABELS",
+              "FEW_LABEL_STEPS", "FEW_LABEL_FINE_TUNE_FACTOR"}
+    assert needed <= set(params), f"the notebook lost {needed - set(params)}"
+    assert 1 <= params["COPIED_FOR_FEW_LABELS"] <= len(T.TRANSFER_LAYERS)
