@@ -42,7 +42,7 @@ def test_at_full_size_on_a_cpu_a_lab_trains_on_its_cpu_share_and_says_so(path, f
     out = tmp_path / path.name
     papermill.execute_notebook(str(path), str(out), parameters=QUICK.get(path.name, {}), cwd=str(tmp_path),
                                progress_bar=False)
-    text = "".join(o.get("text", "") for c in load(out)["cells"] if c["cell_type"] == "code"
+    text = "".join("".join(o.get("text", "")) for c in load(out)["cells"] if c["cell_type"] == "code"
                    for o in c.get("outputs", []))
     assert "60,000 train / 10,000 test images from local" in text
     assert f"Training images: {parameters(path)['CPU_TRAIN_IMAGES']:,} of 60,000" in text
