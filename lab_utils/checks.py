@@ -732,6 +732,24 @@ def check_head_params(head_params):
     _passed(ex, "on LeNet's 5x5x16 map: 59,134 parameters for the dense head, 170 for the GAP head.")
 
 
+def _block_model(ex, block, shape, *args):
+    """Apply the student's functional-API ``block`` to a ``keras.Input(shape)`` and wrap the result in a model;
+    refuse the kit's own reference block (its layers are named ``kit_...``)."""
+    import keras
+
+    inputs = keras.Input(shape)
+    out = _call(ex, block, inputs, *args)
+    try:
+        model = keras.Model(inputs, out)
+    except Exception as e:
+        raise ExerciseFailed(ex, f"could not make a model from the block's output ({type(e).__name__}): return the "
+                                 "block's output tensor, built from x.") from None
+    if any(layer.name.startswith("kit_") for layer in model.layers):
+        raise ExerciseFailed(ex, f"this is the kit's own reference block (lab_utils.models.{block.__name__}), not "
+                                 "yours. The exercise is to build it yourself with keras layers.")
+    return model
+
+
 def check_inception_block(inception_block):
     """Exercise 4 of 05_modern_cnns: ``inception_block(x, c1, c3, c5, pool_proj)`` takes a tensor ``x`` (functional
     API) and returns the concatenation of four branches that keep the side: a 1x1 convolution (``c1`` channels),
@@ -745,16 +763,8 @@ def check_inception_block(inception_block):
 
     ex = "Exercise 4 (inception_block)"
     for channels, widths in [(8, (4, 8, 2, 2)), (32, (16, 32, 8, 8))]:
-        inputs = keras.Input((14, 14, channels))
-        out = _call(ex, inception_block, inputs, *widths)
-        try:
-            model = keras.Model(inputs, out)
-        except Exception as e:
-            raise ExerciseFailed(ex, f"could not make a model from the block's output ({type(e).__name__}): return "
-                                     "the tensor of the concatenated branches, built from x.") from None
-        if any(layer.name.startswith("kit_") for layer in model.layers):
-            raise ExerciseFailed(ex, "this is the kit's own reference block (lab_utils.models.inception_block), not "
-                                     "yours. The exercise is to build it yourself with keras layers.")
+        model = _block_model(ex, inception_block, (14, 14, channels), *widths)
+        out = model.output
         _expect(ex, tuple(out.shape) == (None, 14, 14, sum(widths)),
                 f"for widths {widths} the block's output is {tuple(out.shape)}; expected (None, 14, 14, {sum(widths)}):"
                 " every branch keeps the side (padding=\"same\", pooling with strides=1) and the branches are "
@@ -783,17 +793,7 @@ def check_residual_block(residual_block):
     ex = "Exercise 5 (residual_block)"
 
     def build(shape, filters, strides):
-        inputs = keras.Input(shape)
-        out = _call(ex, residual_block, inputs, filters, strides)
-        try:
-            model = keras.Model(inputs, out)
-        except Exception as e:
-            raise ExerciseFailed(ex, f"could not make a model from the block's output ({type(e).__name__}): return "
-                                     "the block's output tensor, built from x.") from None
-        if any(layer.name.startswith("kit_") for layer in model.layers):
-            raise ExerciseFailed(ex, "this is the kit's own reference block (lab_utils.models.residual_block), not "
-                                     "yours. The exercise is to build it yourself with keras layers.")
-        return model
+        return _block_model(ex, residual_block, shape, filters, strides)
 
     same = build((7, 7, 8), 8, 1)
     _expect(ex, tuple(same.output.shape) == (None, 7, 7, 8),
