@@ -73,8 +73,12 @@ def main():
                   f"{statistics.median(scores):>7.2%}  (the notebook's own model, SEED 42 first)", flush=True)
     out = ROOT / "benchmarks" / "results" / "accuracy.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"written {out.relative_to(ROOT)}")
+    # The models not run this time (--models) keep their earlier results; written whole or not at all.
+    earlier = json.loads(out.read_text()) if out.exists() else {}
+    partial = out.with_suffix(".json.partial")
+    partial.write_text(json.dumps({**earlier, **results}, indent=2) + "\n")
+    partial.replace(out)
+    print(f"written {out.relative_to(ROOT)} ({', '.join(results)} updated)")
 
 
 if __name__ == "__main__":

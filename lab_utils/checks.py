@@ -26,18 +26,22 @@ class ExerciseFailed(AssertionError):
 
 
 def _call(exercise, fn, *args):
-    """Run the student's ``fn``; turn a placeholder or a crash into a short ExerciseFailed."""
+    """Run the student's ``fn``; turn a placeholder, a crash or a missing ``return`` into a short ExerciseFailed."""
     if not callable(fn):
         raise ExerciseFailed(exercise, f"expected a function, got {type(fn).__name__}. "
                                        "Pass the function itself, without calling it.")
     try:
-        return fn(*args)
+        result = fn(*args)
     except NotImplementedError:
         raise ExerciseFailed(exercise, "not done yet: replace the `raise NotImplementedError` line "
                                        "with your code, run that cell, then this one.") from None
     except Exception as e:  # the student's bug: name it in one line, no traceback
         first_line = (str(e).strip().splitlines() or [""])[0][:300]
         raise ExerciseFailed(exercise, f"your code raised {type(e).__name__}: {first_line}") from None
+    if result is None:  # no exercise asks for None: the function computes its answer but forgets to return it
+        raise ExerciseFailed(exercise, "expected your function to return its result, got None. "
+                                       "End it with a `return ...` line.")
+    return result
 
 
 def _expect(exercise, condition, message):
@@ -50,10 +54,22 @@ def _passed(exercise, what):
 
 
 def _as_array(exercise, value):
+    """The student's result as a NumPy array of numbers (bool, int or float); anything else fails."""
     try:
-        return np.asarray(value)
+        array = np.asarray(value)
     except Exception:  # e.g. a ragged list
         raise ExerciseFailed(exercise, f"expected an array, got {type(value).__name__}.") from None
+    if array.dtype.kind not in "biuf":  # a string, None inside a list, complex numbers...
+        raise ExerciseFailed(exercise, f"expected numbers (an array or a tensor), got {type(value).__name__} "
+                                       f"{value!r:.80}.")
+    return array
+
+
+def _one_number(exercise, value, expected):
+    """The student's result as a float; fails with ``expected`` (what the exercise returns) unless it is one number."""
+    array = _as_array(exercise, value)
+    _expect(exercise, array.size == 1, f"expected {expected}, got shape {array.shape}.")
+    return float(array.reshape(-1)[0])
 
 def _build_and_run(ex, build, batch_shape, seed, hint):
     """Build the student's Keras model and run it on a random batch; returns ``(model, outputs)``."""
@@ -99,9 +115,11 @@ def _uses(fn, names):
 def check_class_counts(class_counts):
     """Exercise 1 of 00_setup: ``class_counts(labels)`` returns how many times each digit 0-9 occurs.
 
-    Example:
-        >>> check_class_counts(class_counts)   # your function, defined in the exercise cell
-        ✅ Exercise 1 (class_counts) passed: class_counts counts every digit, absent ones too.
+    Example (in Jupyter a failure shows as its last line alone, after ❌):
+        >>> check_class_counts(lambda labels: np.bincount(labels))   # a typical first try
+        Traceback (most recent call last):
+            ...
+        lab_utils.checks.ExerciseFailed: Exercise 1 (class_counts): for labels [0, 1, 2, 2, 4] expected 10 counts ...
     """
     ex = "Exercise 1 (class_counts)"
     cases = [np.array([3, 1, 3, 0, 9, 3], np.uint8), np.array([0, 1, 2, 2, 4], np.uint8),
@@ -122,9 +140,11 @@ def check_class_counts(class_counts):
 def check_scale_images(scale_images):
     """Exercise 2 of 00_setup: ``scale_images(images)`` turns uint8 pixels 0-255 into float32 in [0, 1].
 
-    Example:
+    Example (in Jupyter a failure shows as its last line alone, after ❌):
         >>> check_scale_images(lambda images: images / 255)   # a typical first try
-        ❌ Exercise 2 (scale_images): expected dtype float32 (what Keras layers compute in), got float64. ...
+        Traceback (most recent call last):
+            ...
+        lab_utils.checks.ExerciseFailed: Exercise 2 (scale_images): expected dtype float32 ... got float64. ...
     """
     ex = "Exercise 2 (scale_images)"
     images = np.random.default_rng(0).integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
@@ -148,8 +168,8 @@ def _np_sigmoid(z):
 
 
 def _finite(ex, value, what):
-    _expect(ex, np.all(np.isfinite(value)), f"{what} gave {value.tolist() if value.size < 8 else 'inf/nan'}: "
-                                            "the result must be finite.")
+    _expect(ex, np.all(np.isfinite(value)), f"expected {what} to be finite, got "
+                                            f"{value.tolist() if value.size < 8 else 'inf/nan'}.")
 
 
 def check_sigmoid(sigmoid):
@@ -187,10 +207,9 @@ def check_binary_cross_entropy(binary_cross_entropy):
     y = np.array([1, 0, 1, 1, 0], np.float32)
     p = np.array([0.9, 0.2, 0.6, 0.99, 0.3], np.float32)
     terms = -(y * np.log(p) + (1 - y) * np.log(1 - p))
-    got = _as_array(ex, _call(ex, binary_cross_entropy, tf.constant(y), tf.constant(p)))
-    _expect(ex, got.size == 1, f"expected one number (the mean over the examples), got shape {got.shape}. "
-                               "Average with tf.reduce_mean.")
-    value = float(got)
+    value = _one_number(ex, _call(ex, binary_cross_entropy, tf.constant(y), tf.constant(p)),
+                        "one number (the mean over the examples; average with tf.reduce_mean)")
+    _finite(ex, np.array(value), "binary_cross_entropy(y, p) on probabilities between 0.2 and 0.99")
     _expect(ex, value >= 0, f"got {value:.4f}: cross-entropy is never negative. Mind the minus sign in front.")
     _expect(ex, not np.isclose(value, terms.sum(), rtol=1e-4),
             f"got {value:.4f}, the sum over the examples; expected the mean {terms.mean():.4f}.")
@@ -222,8 +241,8 @@ def check_gradient_step(gradient_step):
     w1, b1 = w0 - lr * x.T @ (p - y) / len(y), b0 - lr * np.mean(p - y)
     new_w, new_b = w.numpy(), float(b.numpy())
     _expect(ex, not (np.allclose(new_w, w0) and np.isclose(new_b, b0)),
-            "w and b did not change. Update the variables in place with w.assign_sub(...) and "
-            "b.assign_sub(...); `w = w - ...` only makes a new local name.")
+            "expected w and b to change, but they did not. Update the variables in place with "
+            "w.assign_sub(...) and b.assign_sub(...); `w = w - ...` only makes a new local name.")
     _expect(ex, not np.allclose(new_w, w0 + lr * x.T @ (p - y) / len(y), atol=1e-4),
             "the step went uphill: it added the gradient. Subtract learning_rate * gradient.")
     _expect(ex, np.allclose(new_w, w1, atol=1e-4) and np.isclose(new_b, b1, atol=1e-4),
@@ -231,7 +250,7 @@ def check_gradient_step(gradient_step):
             f"got w = {np.round(new_w, 4).tolist()}, b = {new_b:.4f}. Take the gradient of the loss with "
             "tf.GradientTape with respect to [w, b] and scale it by learning_rate.")
     got_loss = _as_array(ex, returned)
-    _expect(ex, got_loss.size == 1 and np.isclose(float(got_loss), loss, rtol=1e-4),
+    _expect(ex, got_loss.size == 1 and np.isclose(float(got_loss.reshape(-1)[0]), loss, rtol=1e-4),
             f"expected the function to return the loss before the step, {loss:.4f}; got {got_loss.tolist()}.")
     _passed(ex, "one step of gradient descent moves w and b exactly as the calculus says.")
 
@@ -259,11 +278,11 @@ def check_softmax_cross_entropy(softmax_cross_entropy):
 
     logits = np.random.default_rng(4).normal(0, 2, (6, 10)).astype(np.float32)
     labels = np.array([3, 0, 9, 3, 5, 1], np.int32)
-    got = _as_array(ex, _call(ex, softmax_cross_entropy, tf.constant(logits), tf.constant(labels)))
-    _expect(ex, got.size == 1, f"expected one number (the mean over the batch), got shape {got.shape}.")
+    got = _one_number(ex, _call(ex, softmax_cross_entropy, tf.constant(logits), tf.constant(labels)),
+                      "one number (the mean over the batch)")
     expected = reference(logits, labels)
-    _expect(ex, np.isclose(float(got), expected, rtol=1e-4),
-            f"on ordinary logits expected {expected:.4f}, got {float(got):.4f}. The loss of one example is "
+    _expect(ex, np.isclose(got, expected, rtol=1e-4),
+            f"on ordinary logits expected {expected:.4f}, got {got:.4f}. The loss of one example is "
             "log(sum_j exp(logit_j)) - logit_label, with the sum over the classes (axis=1), "
             "averaged over the examples.")
     big = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 990.0]], np.float32)
@@ -272,9 +291,10 @@ def check_softmax_cross_entropy(softmax_cross_entropy):
     _expect(ex, np.all(np.isfinite(got)),
             f"on logits around 1000 it gives {got.tolist()}: exp(1000) overflows. Subtract each row's "
             "largest logit before exp (the log-sum-exp trick); the loss does not change.")
+    got = _one_number(ex, got, "one number (the mean over the batch)")
     expected = reference(big, big_labels)
-    _expect(ex, np.isclose(float(got), expected, rtol=1e-4),
-            f"on logits around 1000 expected {expected:.4f}, got {float(got):.4f}.")
+    _expect(ex, np.isclose(got, expected, rtol=1e-4),
+            f"on logits around 1000 expected {expected:.4f}, got {got:.4f}.")
     _passed(ex, "softmax_cross_entropy matches TensorFlow's and stays finite for logits of 1000.")
 
 
@@ -742,8 +762,8 @@ def _block_model(ex, block, shape, *args):
     try:
         model = keras.Model(inputs, out)
     except Exception as e:
-        raise ExerciseFailed(ex, f"could not make a model from the block's output ({type(e).__name__}): return the "
-                                 "block's output tensor, built from x.") from None
+        raise ExerciseFailed(ex, f"expected the block's output tensor, built from x; got {type(out).__name__}, from "
+                                 f"which no model can be made ({type(e).__name__}).") from None
     if any(layer.name.startswith("kit_") for layer in model.layers):
         raise ExerciseFailed(ex, f"this is the kit's own reference block (lab_utils.models.{block.__name__}), not "
                                  "yours. The exercise is to build it yourself with keras layers.")

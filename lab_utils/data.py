@@ -465,7 +465,8 @@ def limit_train_images(data, limit="auto", cpu_limit=CPU_TRAIN_IMAGES, seed=0, v
 
 # --------------------------------------------------------------------------- tf.data
 
-def make_dataset(images, labels, batch_size=128, shuffle=True, seed=0, flatten=False, cache=True, shift=0):
+def make_dataset(images, labels, batch_size=128, shuffle=True, seed=0, flatten=False, cache=True, shift=0,
+                 one_hot=None):
     """A ``tf.data`` pipeline over uint8 images: shuffle, batch, scale to [0, 1], (shift), prefetch.
 
     Images come out as float32 ``(batch, 28, 28, 1)`` (or ``(batch, 784)`` with ``flatten=True``),
@@ -476,6 +477,9 @@ def make_dataset(images, labels, batch_size=128, shuffle=True, seed=0, flatten=F
     each direction, different every epoch (reproducibly, from ``seed``). It runs in the input pipeline,
     on whole batches, and only copies pixels, which on a CPU costs less than Keras's augmentation layers
     (they interpolate every image). Use it for training data only.
+
+    ``one_hot=10`` gives each label as a vector of 10 numbers (a 1 at the class, 0 elsewhere), which a loss with
+    label smoothing needs (``compile_classifier(..., label_smoothing=0.1)``).
 
     Example:
         >>> data = load_mnist()
@@ -499,6 +503,10 @@ def make_dataset(images, labels, batch_size=128, shuffle=True, seed=0, flatten=F
     if not (isinstance(shift, (int, np.integer)) and 0 <= shift < min(images.shape[1:])):
         raise ValueError(f"shift must be a whole number of pixels from 0 to {min(images.shape[1:]) - 1}, "
                          f"got {shift!r}.")
+    if one_hot is not None and not (isinstance(one_hot, (int, np.integer)) and len(labels) and one_hot > labels.max()
+                                    and labels.min() >= 0):
+        raise ValueError(f"one_hot must be the number of classes, larger than every label (the largest here is "
+                         f"{labels.max() if len(labels) else None}), got {one_hot!r}.")
     ds = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32)))
     if cache:
         ds = ds.cache()
@@ -518,6 +526,8 @@ def make_dataset(images, labels, batch_size=128, shuffle=True, seed=0, flatten=F
                                                   num_parallel_calls=tf.data.AUTOTUNE)
     if flatten:
         ds = ds.map(lambda x, y: (tf.reshape(x, [-1, height * width]), y))
+    if one_hot:
+        ds = ds.map(lambda x, y: (x, tf.one_hot(y, one_hot)))
     # tf.data's autotuner starts afresh with every epoch's iterator; on a 2-core machine it stalled about one
     # LeNet epoch in three by half a second (0.8 s instead of 0.3 s, measured while building
     # benchmarks/performance.py). Its fixed defaults do not stall.

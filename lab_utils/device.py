@@ -113,7 +113,9 @@ def estimate_seconds(model, dataset, epochs=1, runs=1, steps=5, verbose=True):
     ``epochs`` epochs will take on this machine; returns the seconds. ``model`` itself is left untouched.
 
     The first short fit pays what every new model pays once (building its graph); the second gives the time per
-    batch, input pipeline included. The estimate is ``runs * (once + epochs * batches * per batch)``.
+    batch, input pipeline included; a third, of two one-batch epochs, what each epoch costs beyond its batches
+    (Keras starts the pipeline and the callbacks anew each epoch: it counts when epochs are short). The estimate is
+    ``runs * (once + epochs * (per epoch + batches * per batch))``.
 
     Example:
         >>> estimate_seconds(model, train, epochs=12)
@@ -126,16 +128,20 @@ def estimate_seconds(model, dataset, epochs=1, runs=1, steps=5, verbose=True):
     steps = max(1, min(steps, len(dataset)))
     sample = dataset.take(steps)
     copy = keras.models.clone_model(model)
+    one_hot = len(dataset.element_spec[1].shape) > 1  # labels as vectors (make_dataset(..., one_hot=10))
     copy.compile(optimizer=keras.optimizers.Adam(),
-                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+                 loss=keras.losses.CategoricalCrossentropy(from_logits=True) if one_hot
+                 else keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     timings = []
-    for _ in range(2):
+    for data, epochs_here in [(sample, 1), (sample, 1), (sample.take(1), 2)]:
         start = time.perf_counter()
-        copy.fit(sample, epochs=1, verbose=0)
+        copy.fit(data, epochs=epochs_here, verbose=0)
         timings.append(time.perf_counter() - start)
-    per_batch = timings[1] / steps
+    # second fit: per_epoch + steps * per_batch; third: 2 * (per_epoch + per_batch)
+    per_epoch = max((steps * timings[2] / 2 - timings[1]) / (steps - 1), 0.0) if steps > 1 else 0.0
+    per_batch = max(timings[1] - per_epoch, 0.0) / steps
     once = max(timings[0] - timings[1], 0.0)
-    seconds = runs * (once + epochs * len(dataset) * per_batch)
+    seconds = runs * (once + epochs * (per_epoch + len(dataset) * per_batch))
     if verbose:
         what = f"{epochs} epochs of {len(dataset)} batches" + (f", {runs} runs" if runs > 1 else "")
         print(f"About {seconds:.0f} s of training on this machine ({what}; measured on {steps} batches).")

@@ -39,7 +39,7 @@ def strip_solutions(source, where="cell"):
 
     Example:
         >>> print(strip_solutions("# Exercise 1: add\\ndef f(a, b):\\n    ### BEGIN SOLUTION\\n"
-        ...                       "    return a + b\\n    ### END SOLUTION\\n"))
+        ...                       "    return a + b\\n    ### END SOLUTION\\n"), end="")
         # Exercise 1: add
         def f(a, b):
             raise NotImplementedError("Exercise 1 is not done yet: write your code in place of this line.")

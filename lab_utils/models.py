@@ -113,9 +113,12 @@ def lenet(activation="relu", pooling="max", num_classes=10, input_shape=(28, 28,
     ], name=name)
 
 
-def compile_classifier(model, learning_rate=1e-3, decay_steps=None, optimizer=None):
+def compile_classifier(model, learning_rate=1e-3, decay_steps=None, optimizer=None, label_smoothing=0.0):
     """Compile for integer labels and logit outputs: Adam (cosine-decayed over ``decay_steps`` if given)
     unless another ``optimizer`` is given, sparse categorical cross-entropy ``from_logits=True``, accuracy.
+
+    ``label_smoothing=0.1`` trains towards 0.91 for the right class and 0.01 for each other one instead of 1 and 0
+    (Szegedy et al. 2016): the labels must then be one-hot, ``make_dataset(..., one_hot=10)``.
 
     Example:
         >>> compile_classifier(model, learning_rate=3e-3, decay_steps=15 * 157)
@@ -124,21 +127,25 @@ def compile_classifier(model, learning_rate=1e-3, decay_steps=None, optimizer=No
     import keras
 
     rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps) if decay_steps else learning_rate
-    model.compile(optimizer=optimizer or keras.optimizers.Adam(rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    if label_smoothing:
+        loss = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=label_smoothing)
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer=optimizer or keras.optimizers.Adam(rate), loss=loss, metrics=["accuracy"])
     return model
 
 
 class Recipe(NamedTuple):
     """How the kit trains one reference model: Adam with a cosine-decayed learning rate from ``learning_rate``
-    over ``epochs`` epochs of ``batch_size`` images, each shifted by up to ``shift`` pixels (0: no augmentation)."""
+    over ``epochs`` epochs of ``batch_size`` images, each shifted by up to ``shift`` pixels (0: no augmentation),
+    with ``label_smoothing`` (0: none)."""
 
     build: Callable
     epochs: int
     batch_size: int
     learning_rate: float
     shift: int = 0
+    label_smoothing: float = 0.0
 
 
 # The kit's training recipe per lab. Large batches with a higher learning rate and augmentation in the input
@@ -148,14 +155,13 @@ RECIPES = {
     "softmax_regression": Recipe(softmax_regression, epochs=15, batch_size=256, learning_rate=1e-2),
     "mlp": Recipe(lambda: mlp(dropout=0.2), epochs=20, batch_size=256, learning_rate=3e-3, shift=2),
     "lenet": Recipe(lenet, epochs=12, batch_size=256, learning_rate=8e-3, shift=2),
-    "small_resnet": Recipe(lambda: small_resnet(), epochs=12, batch_size=128, learning_rate=1e-2, shift=2),
+    "small_resnet": Recipe(lambda: small_resnet(), epochs=12, batch_size=128, learning_rate=1e-2, shift=2,
+                           label_smoothing=0.1),
 }
 
 # What each reference model must score on the official MNIST test set when trained on the 5,000-digit
 # sample (the labs' targets); benchmarks/accuracy.py reports against them and tests/test_accuracy.py checks them.
-# Lab 5's issue asks 98.3% of its small ResNet; the notebook's own run reached 98.16% (seed 42; 98.37-98.54% for
-# seeds 0-2 of the same recipe), so the test holds it to 98% until a recipe meets 98.3% within the lab's time.
-ACCURACY_TARGETS = {"softmax_regression": 0.90, "mlp": 0.95, "lenet": 0.975, "small_resnet": 0.98}
+ACCURACY_TARGETS = {"softmax_regression": 0.90, "mlp": 0.95, "lenet": 0.975, "small_resnet": 0.983}
 
 
 def train_reference(name, images, labels, seed=0, verbose=0, callbacks=None, shift=None, epochs=None):
@@ -176,9 +182,11 @@ def train_reference(name, images, labels, seed=0, verbose=0, callbacks=None, shi
     keras.utils.set_random_seed(seed)
     epochs = epochs or recipe.epochs
     steps = epochs * math.ceil(len(images) / recipe.batch_size)
-    model = compile_classifier(recipe.build(), recipe.learning_rate, decay_steps=steps)
+    model = compile_classifier(recipe.build(), recipe.learning_rate, decay_steps=steps,
+                               label_smoothing=recipe.label_smoothing)
     train = make_dataset(images, labels, batch_size=recipe.batch_size, seed=seed,
-                         shift=recipe.shift if shift is None else shift)
+                         shift=recipe.shift if shift is None else shift,
+                         one_hot=model.output_shape[-1] if recipe.label_smoothing else None)
     model.fit(train, epochs=epochs, verbose=verbose, callbacks=callbacks or [])
     return model
 

@@ -2,6 +2,9 @@
 
 The solution and placeholder come from the notebooks themselves (solutions/ and labs/)."""
 
+import inspect
+import re
+
 import numpy as np
 import pytest
 
@@ -16,6 +19,13 @@ def failure(check, fn):
     with pytest.raises(checks.ExerciseFailed) as error:
         check(fn)
     return str(error.value)
+
+
+def exercise_function(path, exercise, name):
+    """The function ``name`` defined by one exercise cell of a notebook, run with keras in scope."""
+    import keras
+
+    return run_exercise(path, exercise, keras=keras)[name]
 
 
 # --------------------------------------------------------------------------- the mechanics
@@ -36,6 +46,42 @@ def test_a_crash_in_student_code_is_named_in_one_line():
 
 def test_passing_the_result_instead_of_the_function_is_explained():
     assert "Pass the function itself, without calling it" in failure(checks.check_class_counts, np.zeros(10))
+
+
+# Odd answers a student's function can give, whatever its signature (a model builder, a Keras block on a tensor...).
+def returns_none(*args, **kwargs):
+    return None
+
+
+def returns_a_string(*args, **kwargs):
+    return "not a number"
+
+
+def returns_nan(*args, **kwargs):
+    return np.full(1, np.nan)
+
+
+def raises_value_error(*args, **kwargs):
+    raise ValueError("odd input")
+
+
+EVERY_CHECK = sorted(name for name, fn in inspect.getmembers(checks, inspect.isfunction)
+                     if name.startswith("check_") and fn.__module__ == checks.__name__)
+
+
+@pytest.mark.parametrize("odd", [returns_none, returns_a_string, returns_nan, raises_value_error],
+                         ids=lambda fn: fn.__name__)
+@pytest.mark.parametrize("name", EVERY_CHECK)
+def test_every_check_fails_with_its_own_message_on_an_odd_answer(name, odd):
+    check = getattr(checks, name)
+    with pytest.raises(checks.ExerciseFailed) as error:  # any other exception escapes and fails the test
+        check(odd)
+    number = re.match(r"Exercise (\d+) of ", check.__doc__).group(1)  # the exercise the check's docstring names
+    assert re.fullmatch(rf"Exercise {number} \(\w[^)]*\)", error.value.exercise)
+    message = str(error.value)
+    assert message.startswith(f"{error.value.exercise}: ") and "\n" not in message
+    said = "your code raised ValueError: odd input" if odd is raises_value_error else "expected"
+    assert said in message
 
 
 # --------------------------------------------------------------------------- 00_setup, exercise 1
@@ -147,6 +193,16 @@ def test_binary_cross_entropy_check_catches_a_sum_and_a_missing_minus():
     assert "expected one number" in failure(checks.check_binary_cross_entropy, lambda y, p: -terms(y, p))
 
 
+def test_binary_cross_entropy_check_accepts_the_mean_as_a_one_element_tensor(capsys):
+    import tensorflow as tf
+
+    def mean_of_shape_1(y, p):
+        return tf.reshape(-tf.reduce_mean(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p)), (1,))
+
+    checks.check_binary_cross_entropy(mean_of_shape_1)
+    assert "passed" in capsys.readouterr().out
+
+
 def test_gradient_step_check_catches_rebinding_instead_of_assigning_and_going_uphill():
     import tensorflow as tf
 
@@ -216,19 +272,13 @@ MLP_SOLUTION = ROOT / "solutions" / "02_mlp.ipynb"
 MLP_LAB = ROOT / "labs" / "02_mlp.ipynb"
 
 
-def mlp_exercise(path, exercise, name):
-    import keras
-
-    return run_exercise(path, exercise, keras=keras)[name]
-
-
 def test_backward_check_passes_on_the_solution(capsys):
-    checks.check_backward(mlp_exercise(MLP_SOLUTION, "Exercise 1", "backward"))
+    checks.check_backward(exercise_function(MLP_SOLUTION, "Exercise 1", "backward"))
     assert "match tf.GradientTape" in capsys.readouterr().out
 
 
 def test_backward_check_fails_on_the_placeholder():
-    assert "not done yet" in failure(checks.check_backward, mlp_exercise(MLP_LAB, "Exercise 1", "backward"))
+    assert "not done yet" in failure(checks.check_backward, exercise_function(MLP_LAB, "Exercise 1", "backward"))
 
 
 def test_backward_check_catches_a_forgotten_tanh_derivative():
@@ -253,12 +303,12 @@ def test_backward_check_catches_a_gradient_of_the_wrong_shape():
 
 
 def test_mlp_check_passes_on_the_solution(capsys):
-    checks.check_mlp(mlp_exercise(MLP_SOLUTION, "Exercise 2", "build_mlp"))
+    checks.check_mlp(exercise_function(MLP_SOLUTION, "Exercise 2", "build_mlp"))
     assert "235,146 parameters" in capsys.readouterr().out
 
 
 def test_mlp_check_fails_on_the_placeholder():
-    assert "not done yet" in failure(checks.check_mlp, mlp_exercise(MLP_LAB, "Exercise 2", "build_mlp"))
+    assert "not done yet" in failure(checks.check_mlp, exercise_function(MLP_LAB, "Exercise 2", "build_mlp"))
 
 
 @pytest.mark.parametrize("layers, message", [
@@ -301,25 +351,19 @@ LENET_EXERCISES = [
 ]
 
 
-def lenet_exercise(path, exercise, name):
-    import keras
-
-    return run_exercise(path, exercise, keras=keras)[name]
-
-
 @pytest.mark.parametrize("exercise, name, check", LENET_EXERCISES, ids=[e[1] for e in LENET_EXERCISES])
 def test_lab3_check_passes_on_the_solution(exercise, name, check, capsys):
-    check(lenet_exercise(LENET_SOLUTION, exercise, name))
+    check(exercise_function(LENET_SOLUTION, exercise, name))
     assert "passed" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("exercise, name, check", LENET_EXERCISES, ids=[e[1] for e in LENET_EXERCISES])
 def test_lab3_check_fails_on_the_placeholder(exercise, name, check):
-    assert "not done yet" in failure(check, lenet_exercise(LENET_LAB, exercise, name))
+    assert "not done yet" in failure(check, exercise_function(LENET_LAB, exercise, name))
 
 
 def test_conv2d_check_catches_a_flipped_kernel_and_ignored_stride():
-    solution = lenet_exercise(LENET_SOLUTION, "Exercise 1", "conv2d")
+    solution = exercise_function(LENET_SOLUTION, "Exercise 1", "conv2d")
     assert "the kernel flipped" in failure(checks.check_conv2d,
                                            lambda image, kernel, stride=1, padding=0:
                                            solution(image, kernel[::-1, ::-1], stride, padding))
@@ -451,18 +495,15 @@ CNN_EXERCISES = [
 ]
 
 
-cnn_exercise = lenet_exercise  # the same: an exercise cell run with keras in scope
-
-
 @pytest.mark.parametrize("exercise, name, check", CNN_EXERCISES, ids=[e[1] for e in CNN_EXERCISES])
 def test_lab5_check_passes_on_the_solution(exercise, name, check, capsys):
-    check(cnn_exercise(CNN_SOLUTION, exercise, name))
+    check(exercise_function(CNN_SOLUTION, exercise, name))
     assert "passed" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("exercise, name, check", CNN_EXERCISES, ids=[e[1] for e in CNN_EXERCISES])
 def test_lab5_check_fails_on_the_placeholder(exercise, name, check):
-    assert "not done yet" in failure(check, cnn_exercise(CNN_LAB, exercise, name))
+    assert "not done yet" in failure(check, exercise_function(CNN_LAB, exercise, name))
 
 
 @pytest.mark.parametrize("check, builder", [
@@ -476,7 +517,7 @@ def test_a_lab5_block_check_refuses_the_kits_own_builder(check, builder):
 
 
 def test_layer_arithmetic_check_names_the_layer_kind_that_goes_wrong():
-    solution = cnn_exercise(CNN_SOLUTION, "Exercise 1", "layer_arithmetic")
+    solution = exercise_function(CNN_SOLUTION, "Exercise 1", "layer_arithmetic")
 
     def pools_with_parameters(layers, side, channels):
         return [(s, c, p if p else 1) for s, c, p in solution(layers, side, channels)]
@@ -490,7 +531,7 @@ def test_layer_arithmetic_check_names_the_layer_kind_that_goes_wrong():
 
 
 def test_head_params_check_catches_a_forgotten_bias():
-    solution = cnn_exercise(CNN_SOLUTION, "Exercise 3", "head_params")
+    solution = exercise_function(CNN_SOLUTION, "Exercise 3", "head_params")
     assert "one bias per class" in failure(checks.check_head_params,
                                            lambda s, c, h, k: (solution(s, c, h, k)[0], c * k))
 

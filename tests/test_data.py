@@ -412,6 +412,18 @@ def test_make_dataset_refuses_a_shift_that_is_not_a_whole_number_of_pixels_insid
         D.make_dataset(np.zeros((5, 28, 28), np.uint8), np.zeros(5), shift=shift)
 
 
+def test_make_dataset_one_hot_gives_each_label_as_a_vector_of_the_classes():
+    _, labels = next(iter(D.make_dataset(np.zeros((3, 28, 28), np.uint8), np.array([0, 2, 9]), shuffle=False,
+                                         one_hot=10)))
+    assert labels.numpy().tolist() == np.eye(10)[[0, 2, 9]].tolist()
+
+
+@pytest.mark.parametrize("one_hot", [9, 2.5, True])
+def test_make_dataset_refuses_one_hot_that_is_not_a_number_of_classes_above_every_label(one_hot):
+    with pytest.raises(ValueError, match="one_hot must be the number of classes, larger than every label"):
+        D.make_dataset(np.zeros((3, 28, 28), np.uint8), np.array([0, 2, 9]), one_hot=one_hot)
+
+
 def test_make_dataset_leaves_the_tf_data_autotuner_off():
     ds = D.make_dataset(np.zeros((5, 28, 28), np.uint8), np.zeros(5), shift=1)
     assert ds.options().autotune.enabled is False

@@ -132,5 +132,15 @@ def test_dense_block_grows_by_its_growth_rate_and_se_block_keeps_the_shape():
     assert tuple(models.se_block(keras.Input((7, 7, 64)), ratio=4).shape) == (None, 7, 7, 64)
 
 
+def test_label_smoothing_trains_on_one_hot_labels_towards_softened_targets():
+    model = models.compile_classifier(keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]),
+                                      label_smoothing=0.3)
+    logits, one_hot = np.array([[2.0, 0.0, 0.0]], np.float32), np.array([[1.0, 0.0, 0.0]], np.float32)
+    log_softmax = logits - np.log(np.sum(np.exp(logits)))
+    # 0.3 of the label spread over the 3 classes: the target is (0.8, 0.1, 0.1), not (1, 0, 0)
+    expected = -np.sum(np.array([0.8, 0.1, 0.1]) * log_softmax)
+    assert float(model.loss(one_hot, logits)) == pytest.approx(expected, rel=1e-5)
+
+
 def test_small_resnet_is_small():
     assert 50_000 < models.small_resnet().count_params() < 100_000

@@ -98,8 +98,12 @@ def test_draw_unit_lines_draws_one_line_per_hidden_unit():
     fig, ax = plt.subplots()
     ax.set_xlim(-2, 2)
     ax.set_ylim(-2, 2)
-    P.draw_unit_lines(ax, np.array([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]]), np.zeros(3))
-    assert len(ax.lines) + len([c for c in ax.get_children() if c.__class__.__name__ == "Line2D"]) >= 3
+    kernel, bias = np.array([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]]), np.array([0.0, 0.5, -1.0])
+    P.draw_unit_lines(ax, kernel, bias)  # x + y = 0, then y = -0.5, then the vertical x = 1
+    assert len(ax.lines) == 3
+    for line, (w1, w2), b in zip(ax.lines, kernel.T, bias):  # every point drawn lies on its unit's w . x + b = 0
+        x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+        np.testing.assert_allclose(w1 * x + w2 * y + b, 0, atol=1e-12)
 
 
 def test_show_templates_draws_one_image_per_class():
