@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test labs outputs run benchmark clean
+.PHONY: lab test test-fast labs outputs run benchmark clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; assert (3, 10) <= sys.version_info[:2] <= (3, 12), "need Python 3.10-3.12, this is " + sys.version.split()[0] + ": run make PYTHON=python3.12 ..."'
@@ -19,6 +19,11 @@ lab: $(STAMP)        ## open JupyterLab on the student labs
 
 test: $(STAMP)       ## unit tests, lab/solution sync, and every solution notebook executed by nbval
 	$(BIN)/python -m pytest
+
+# No notebook executed and no reference model trained to its target: the edit-test loop (about a minute on 2 cores).
+NOTEBOOK_TESTS := test_notebooks test_notebook_models test_full_size test_labs_run test_accuracy
+test-fast: $(STAMP)  ## unit tests, checks and lab/solution sync; make test runs these and every notebook
+	$(BIN)/python -m pytest tests $(foreach t,$(NOTEBOOK_TESTS),--ignore=tests/$(t).py)
 
 labs: $(STAMP)       ## regenerate labs/ from solutions/
 	$(BIN)/python -m lab_utils.labgen
