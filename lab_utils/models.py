@@ -29,27 +29,8 @@ def softmax_regression(num_classes=10, input_shape=(28, 28, 1)):
     ], name="softmax_regression")
 
 
-def augmentation(shift=0.08, rotation=0.0, zoom=0.0):
-    """Layers that move each training image a little (active in ``fit`` only, not in ``predict``).
-
-    ``shift`` is a fraction of the image size (0.08 of 28 pixels is about 2 pixels); ``rotation`` a fraction
-    of a full turn (0.04 is about 15 degrees); ``zoom`` a fraction of the size.
-
-    Example:
-        >>> model = keras.Sequential([keras.Input((28, 28, 1)), augmentation(), keras.layers.Flatten(), ...])
-    """
-    import keras
-
-    layers = [keras.layers.RandomTranslation(shift, shift, fill_mode="constant")]
-    if rotation:
-        layers.append(keras.layers.RandomRotation(rotation, fill_mode="constant"))
-    if zoom:
-        layers.append(keras.layers.RandomZoom(zoom, fill_mode="constant"))
-    return keras.Sequential(layers, name="augmentation")
-
-
-def mlp(hidden=(256, 128), activation="relu", dropout=0.0, augment=False, kernel_initializer="glorot_uniform",
-        l2=0.0, num_classes=10, input_shape=(28, 28, 1)):
+def mlp(hidden=(256, 128), activation="relu", dropout=0.0, kernel_initializer="glorot_uniform", l2=0.0,
+        num_classes=10, input_shape=(28, 28, 1)):
     """A multilayer perceptron: flatten, Dense hidden layers (each followed by dropout if asked), 10 logits.
 
     ``l2`` adds ``l2 * sum(w ** 2)`` of every kernel to the loss (L2 regularisation; under Adam this is not the
@@ -65,8 +46,6 @@ def mlp(hidden=(256, 128), activation="relu", dropout=0.0, augment=False, kernel
 
     regularizer = keras.regularizers.l2(l2) if l2 else None
     layers = [keras.Input(shape=input_shape)]
-    if augment:
-        layers.append(augmentation())
     layers.append(keras.layers.Flatten())
     for units in hidden:
         layers.append(keras.layers.Dense(units, activation=activation, kernel_initializer=kernel_initializer,

@@ -38,19 +38,3 @@ def circles(n=400, seed=0, noise=0.08, inner=0.5):
     X = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
     X += noise * rng.standard_normal((n, 2))
     return X.astype(np.float32), y
-
-
-def xor(n=400, seed=0, noise=0.1):
-    """Four clusters at the corners of a square; opposite corners share a class (the XOR problem).
-
-    Example:
-        >>> X, y = xor(n=8, noise=0)
-        >>> y.tolist()
-        [0, 1, 1, 0, 0, 1, 1, 0]
-    """
-    rng = np.random.default_rng(seed)
-    corners = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
-    which = np.arange(n) % 4
-    X = corners[which] + noise * rng.standard_normal((n, 2))
-    y = np.array([0, 1, 1, 0], np.int32)[which]
-    return X.astype(np.float32), y
