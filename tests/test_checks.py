@@ -351,17 +351,6 @@ LENET_EXERCISES = [
 ]
 
 
-@pytest.mark.parametrize("exercise, name, check", LENET_EXERCISES, ids=[e[1] for e in LENET_EXERCISES])
-def test_lab3_check_passes_on_the_solution(exercise, name, check, capsys):
-    check(exercise_function(LENET_SOLUTION, exercise, name))
-    assert "passed" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("exercise, name, check", LENET_EXERCISES, ids=[e[1] for e in LENET_EXERCISES])
-def test_lab3_check_fails_on_the_placeholder(exercise, name, check):
-    assert "not done yet" in failure(check, exercise_function(LENET_LAB, exercise, name))
-
-
 def test_conv2d_check_catches_a_flipped_kernel_and_ignored_stride():
     solution = exercise_function(LENET_SOLUTION, "Exercise 1", "conv2d")
     assert "the kernel flipped" in failure(checks.check_conv2d,
@@ -495,15 +484,21 @@ CNN_EXERCISES = [
 ]
 
 
-@pytest.mark.parametrize("exercise, name, check", CNN_EXERCISES, ids=[e[1] for e in CNN_EXERCISES])
-def test_lab5_check_passes_on_the_solution(exercise, name, check, capsys):
-    check(exercise_function(CNN_SOLUTION, exercise, name))
+# Labs 3 and 5: every check passes on the solution's function and fails on the lab's placeholder.
+EXERCISES = [(LENET_SOLUTION, LENET_LAB, *e) for e in LENET_EXERCISES] + \
+            [(CNN_SOLUTION, CNN_LAB, *e) for e in CNN_EXERCISES]
+EXERCISE_IDS = [f"{solution.stem}-{name}" for solution, _, _, name, _ in EXERCISES]
+
+
+@pytest.mark.parametrize("solution, lab, exercise, name, check", EXERCISES, ids=EXERCISE_IDS)
+def test_check_passes_on_the_solution(solution, lab, exercise, name, check, capsys):
+    check(exercise_function(solution, exercise, name))
     assert "passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("exercise, name, check", CNN_EXERCISES, ids=[e[1] for e in CNN_EXERCISES])
-def test_lab5_check_fails_on_the_placeholder(exercise, name, check):
-    assert "not done yet" in failure(check, exercise_function(CNN_LAB, exercise, name))
+@pytest.mark.parametrize("solution, lab, exercise, name, check", EXERCISES, ids=EXERCISE_IDS)
+def test_check_fails_on_the_placeholder(solution, lab, exercise, name, check):
+    assert "not done yet" in failure(check, exercise_function(lab, exercise, name))
 
 
 @pytest.mark.parametrize("check, builder", [
