@@ -6,10 +6,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test test-fast labs outputs run benchmark clean
+.PHONY: lab test test-fast labs outputs run benchmark grade clean
 
 $(STAMP): requirements.txt pyproject.toml
-	$(PYTHON) -c 'import sys; assert (3, 10) <= sys.version_info[:2] <= (3, 12), "need Python 3.10-3.12, this is " + sys.version.split()[0] + ": run make PYTHON=python3.12 ..."'
+	$(PYTHON) -c 'import sys; assert (3, 11) <= sys.version_info[:2] <= (3, 13), "need Python 3.11-3.13, this is " + sys.version.split()[0] + ": run make PYTHON=python3.13 ..."'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
@@ -17,12 +17,14 @@ $(STAMP): requirements.txt pyproject.toml
 lab: $(STAMP)        ## open JupyterLab on the student labs
 	$(BIN)/jupyter lab labs/ $(LAB_ARGS)
 
-test: $(STAMP)       ## unit tests, lab/solution sync, and every solution notebook executed by nbval
-	$(BIN)/python -m pytest
+# -n auto: one pytest-xdist worker per core; conftest.py keeps each notebook's cells on one worker.
+test: $(STAMP)       ## unit tests, lint, lab/solution sync, and every solution notebook executed by nbval
+	$(BIN)/python -m pytest -n auto
 
-# No notebook executed and no reference model trained to its target: the edit-test loop (about a minute on 2 cores).
-NOTEBOOK_TESTS := test_notebooks test_notebook_models test_full_size test_labs_run test_accuracy
-test-fast: $(STAMP)  ## unit tests, checks and lab/solution sync; make test runs these and every notebook
+# No notebook executed, no reference model trained to its target, no browser: the edit-test loop (about a minute).
+NOTEBOOK_TESTS := test_notebooks test_notebook_models test_full_size test_labs_run test_accuracy test_grade \
+                  test_draw_browser
+test-fast: $(STAMP)  ## unit tests, checks, lint and lab/solution sync; make test runs these and every notebook
 	$(BIN)/python -m pytest tests $(foreach t,$(NOTEBOOK_TESTS),--ignore=tests/$(t).py)
 
 labs: $(STAMP)       ## regenerate labs/ from solutions/
@@ -41,6 +43,14 @@ run: $(STAMP)
 benchmark: $(STAMP)  ## the kit's training against the TensorFlow quickstart's way, and notebook timings (~35 min)
 	$(BIN)/python benchmarks/performance.py
 	$(BIN)/python benchmarks/notebook_times.py --runs 3 $(if $(wildcard /usr/share/datasets/fashion-mnist),--full-size /usr/share/datasets/fashion-mnist)
+
+# make grade LAB=03 DIR=submissions/ [OUT=grades] [GRADE_ARGS="--hidden ../hidden_03.py --jobs 2"]
+LAB ?=
+DIR ?= submissions/
+OUT ?= grades
+GRADE_ARGS ?=
+grade: $(STAMP)      ## grade the students' notebooks in DIR for lab LAB into OUT (grades.csv, summary.md, feedback/)
+	$(BIN)/python -m lab_utils.grade $(LAB) $(DIR) --out $(OUT) $(GRADE_ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

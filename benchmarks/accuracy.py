@@ -22,10 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lab_utils.data import read_embedded_mnist  # noqa: E402
-from lab_utils.models import ACCURACY_TARGETS as TARGETS, RECIPES, accuracy, train_reference  # noqa: E402
+from lab_utils.models import ACCURACY_TARGETS as TARGETS  # noqa: E402
+from lab_utils.models import RECIPES, accuracy, train_reference  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
-from notebooks import NOTEBOOK_MODELS, official_test_set, run_for_model  # noqa: E402
+from notebooks import NOTEBOOK_MODELS, OFFICIAL_TEST_DIR, official_test_set, run_for_model  # noqa: E402
 
 
 def notebook_accuracies(name, seeds, x_test, y_test):
@@ -45,7 +46,7 @@ def notebook_accuracies(name, seeds, x_test, y_test):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--test-dir", default=str(ROOT.parent / "shared" / "data" / "mnist-test"))
+    parser.add_argument("--test-dir", default=str(OFFICIAL_TEST_DIR))
     parser.add_argument("--models", nargs="*", default=list(RECIPES))
     parser.add_argument("--notebook-seeds", type=int, default=0, help="runs of each lab's notebook (0: none)")
     args = parser.parse_args()

@@ -4,9 +4,10 @@
 
 The recipe is the notebook's own: every setting (baseA's training, the layers copied, the steps, the learning
 rates) is read from the parameters cell of solutions/04_transfer_learning.ipynb, and every run goes through
-lab_utils.transfer.transfer_run, as in the notebook, with lab_utils.transfer.transfer_network (the exercise's
-reference answer) building the networks. Data: the embedded 5,000-digit sample only (its training split to train,
-its 500 test digits of B to score). Seeds SEED, SEED + 1, ...: the first ones are the notebook's own runs.
+lab_utils.transfer.transfer_run, as in the notebook, with the notebook's own answer to the exercise
+(`build_transfer`, read from its exercise cell) building the networks. Data: the embedded 5,000-digit sample
+only (its training split to train, its 500 test digits of B to score). Seeds SEED, SEED + 1, ...: the first
+ones are the notebook's own runs.
 
 For each number of labels per class it prints the mean and range of scratch, frozen and fine-tuned, the gain of
 each transfer method over scratch (the difference of the means, and its range seed by seed: a seed gives every
@@ -16,7 +17,6 @@ when a target is missed. Results go to benchmarks/results/transfer.json.
 """
 
 import argparse
-import ast
 import json
 import os
 import platform
@@ -28,18 +28,14 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from notebooks import parameters, run_exercise  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "04_transfer_learning.ipynb"
 TARGET_GAIN_AT_ONE = 0.05   # at 1 label per class, the better transfer method beats scratch by at least this
 WORST_ALLOWED = -0.01       # at no label count is the better transfer method below scratch by more than this
 METHODS = ("from scratch", "frozen", "fine-tuned")
-
-
-def notebook_parameters(path=NOTEBOOK):
-    """The values of the notebook's cell tagged ``parameters`` (plain ``NAME = value`` lines)."""
-    cell = next(c for c in json.loads(path.read_text())["cells"] if "parameters" in c["metadata"].get("tags", []))
-    return {node.targets[0].id: ast.literal_eval(node.value)
-            for node in ast.parse("".join(cell["source"])).body if isinstance(node, ast.Assign)}
 
 
 def main():
@@ -54,9 +50,11 @@ def main():
 
     from lab_utils.data import read_embedded_mnist
     from lab_utils.models import lenet
-    from lab_utils.transfer import mean_range, per_class_subset, split_classes, train, transfer_network, transfer_run
+    from lab_utils.transfer import TRANSFER_LAYERS, mean_range, per_class_subset, split_classes, train, transfer_run
 
-    p = notebook_parameters()
+    p = parameters(NOTEBOOK)
+    answer = run_exercise(NOTEBOOK, "Exercise 1", lenet=lenet, TRANSFER_LAYERS=TRANSFER_LAYERS)
+    build_transfer = answer["build_transfer"]
     x_train, y_train, x_test, y_test = read_embedded_mnist()
     xa, ya = split_classes(x_train, y_train, range(5))
     xb, yb = split_classes(x_train, y_train, range(5, 10))
@@ -76,7 +74,7 @@ def main():
             subset = per_class_subset(yb, per_class, seed=seed)
             for name, (n, fine_tune) in setups.items():
                 accs[name].append(transfer_run(
-                    transfer_network, base_a, n, fine_tune, (xb[subset], yb[subset]), (xb_test, yb_test), seed=seed,
+                    build_transfer, base_a, n, fine_tune, (xb[subset], yb[subset]), (xb_test, yb_test), seed=seed,
                     epochs=1, batch_size=p["BATCH_SIZE"], learning_rate=p["LEARNING_RATE"],
                     fine_tune_factor=p["FEW_LABEL_FINE_TUNE_FACTOR"], min_steps=p["FEW_LABEL_STEPS"],
                     cosine=p["COSINE_DECAY"]))

@@ -7,19 +7,36 @@ to fix it) instead of a TensorFlow traceback.
 Adding a check: write ``check_<what>(fn)`` here that calls ``_call`` to run the student's code and
 ``_expect`` for each comparison, ends with ``_passed``, and add its tests in ``tests/test_checks.py``
 (it must pass on the solution and fail on the placeholder and on a typical wrong answer).
+
+Grading record: when the environment variable ``LAB_GRADE_RECORD`` names a file, every check outcome is
+also appended to it as one JSON line, ``{"exercise": "Exercise 1 (sigmoid)", "status": "passed" | "failed" |
+"not attempted", "message": ...}`` (``_passed`` writes passes, creating an ``ExerciseFailed`` writes the rest).
+``python -m lab_utils.grade`` reads these records; without the variable nothing is written.
 """
 
 from __future__ import annotations
 
+import json
+import os
+
 import numpy as np
+
+
+def _record(exercise, status, message):
+    """Append one check outcome to the JSON-lines file named by ``LAB_GRADE_RECORD``, if that is set."""
+    path = os.environ.get("LAB_GRADE_RECORD")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"exercise": str(exercise), "status": status, "message": str(message)}) + "\n")
 
 
 class ExerciseFailed(AssertionError):
     """A check that did not pass. In Jupyter it shows as its message alone, without a traceback."""
 
-    def __init__(self, exercise, message):
+    def __init__(self, exercise, message, status="failed"):
         super().__init__(f"{exercise}: {message}")
         self.exercise = exercise
+        _record(exercise, status, message)
 
     def _render_traceback_(self):  # IPython shows these lines instead of a traceback
         return [f"\u274c {self}"]
@@ -34,7 +51,7 @@ def _call(exercise, fn, *args):
         result = fn(*args)
     except NotImplementedError:
         raise ExerciseFailed(exercise, "not done yet: replace the `raise NotImplementedError` line "
-                                       "with your code, run that cell, then this one.") from None
+                                       "with your code, run that cell, then this one.", "not attempted") from None
     except Exception as e:  # the student's bug: name it in one line, no traceback
         first_line = (str(e).strip().splitlines() or [""])[0][:300]
         raise ExerciseFailed(exercise, f"your code raised {type(e).__name__}: {first_line}") from None
@@ -50,6 +67,7 @@ def _expect(exercise, condition, message):
 
 
 def _passed(exercise, what):
+    _record(exercise, "passed", what)
     print(f"\u2705 {exercise} passed: {what}")
 
 
@@ -268,8 +286,9 @@ def check_softmax_cross_entropy(softmax_cross_entropy):
     ex = "Exercise 4 (softmax_cross_entropy)"
     builtin = _uses(softmax_cross_entropy, ["softmax_cross_entropy_with_logits", "SparseCategoricalCrossentropy",
                                             "sparse_categorical_crossentropy", "log_softmax", "reduce_logsumexp"])
-    _expect(ex, not builtin, f"your function calls TensorFlow's own {builtin[0] if builtin else ''}: the exercise is to "
-                             "write the stable loss yourself, from tf.reduce_max, tf.exp, tf.math.log and tf.gather.")
+    _expect(ex, not builtin, f"your function calls TensorFlow's own {builtin[0] if builtin else ''}: the exercise "
+                             "is to write the stable loss yourself, from tf.reduce_max, tf.exp, tf.math.log and "
+                             "tf.gather.")
 
     def reference(logits, labels):
         shifted = logits - logits.max(axis=1, keepdims=True)
@@ -634,7 +653,8 @@ def _layer_arithmetic(layers, side, channels):
         kind = layer[0]
         if kind == "conv":
             _, filters, kernel, stride, padding = layer
-            side, params, channels = (side - kernel + 2 * padding) // stride + 1, filters * (kernel * kernel * channels + 1), filters
+            params = filters * (kernel * kernel * channels + 1)
+            side, channels = (side - kernel + 2 * padding) // stride + 1, filters
         elif kind == "pool":
             _, kernel, stride = layer
             side, params = (side - kernel) // stride + 1, 0
@@ -668,7 +688,8 @@ def check_layer_arithmetic(layer_arithmetic):
         try:
             got = [tuple(int(v) for v in row) for row in got]
         except (TypeError, ValueError):
-            raise ExerciseFailed(ex, f"expected a list of (side, channels, parameters) rows, got {got!r:.200}.") from None
+            raise ExerciseFailed(ex, f"expected a list of (side, channels, parameters) rows, got {got!r:.200}.") \
+                from None
         _expect(ex, len(got) == len(layers), f"expected one row per layer ({len(layers)}), got {len(got)}.")
         for layer, g, e in zip(layers, got, expected):
             if g == e:

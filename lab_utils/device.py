@@ -53,8 +53,8 @@ def setup(seed=42, deterministic=False, mixed_precision=False, verbose=True):
         >>> with strategy.scope():
         ...     model = keras.Sequential([...])
     """
-    import tensorflow as tf
     import keras
+    import tensorflow as tf
 
     def say(line):
         if verbose:
@@ -125,13 +125,13 @@ def estimate_seconds(model, dataset, epochs=1, runs=1, steps=5, verbose=True):
 
     import keras
 
+    from lab_utils.models import compile_classifier
+
     steps = max(1, min(steps, len(dataset)))
     sample = dataset.take(steps)
     copy = keras.models.clone_model(model)
     one_hot = len(dataset.element_spec[1].shape) > 1  # labels as vectors (make_dataset(..., one_hot=10))
-    copy.compile(optimizer=keras.optimizers.Adam(),
-                 loss=keras.losses.CategoricalCrossentropy(from_logits=True) if one_hot
-                 else keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    compile_classifier(copy, one_hot=one_hot)
     timings = []
     for data, epochs_here in [(sample, 1), (sample, 1), (sample.take(1), 2)]:
         start = time.perf_counter()

@@ -21,6 +21,7 @@ def compare(runs, train, validation=None, epochs=5, batch_size=64, seed=0, metri
     import keras
 
     from lab_utils.data import make_dataset
+    from lab_utils.plot import plot_history
 
     histories = {}
     for name, build in runs.items():
@@ -31,35 +32,7 @@ def compare(runs, train, validation=None, epochs=5, batch_size=64, seed=0, metri
         history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=0,
                             callbacks=(callbacks or {}).get(name, []))
         histories[name] = history.history
-    return histories, plot_runs(histories, metrics, title)
-
-
-def plot_runs(histories, metrics=("loss",), title=None):
-    """One panel per metric, one colour per run: training solid, validation dashed.
-
-    Example:
-        >>> fig = plot_runs({"adam": history.history}, metrics=("loss", "accuracy"))
-    """
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.6), squeeze=False)
-    for ax, metric in zip(axes.flat, metrics):
-        for i, (name, logs) in enumerate(histories.items()):
-            color = f"C{i}"
-            epochs = np.arange(1, len(logs[metric]) + 1)
-            ax.plot(epochs, logs[metric], "-", color=color, label=f"{name} (train)" if f"val_{metric}" in logs else name)
-            if f"val_{metric}" in logs:
-                ax.plot(epochs, logs[f"val_{metric}"], "--", color=color, label=f"{name} (validation)")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
-        if metric == "loss":
-            ax.set_yscale("log")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return histories, plot_history(histories, metrics, title)
 
 
 def activation_spread(model, images):

@@ -7,7 +7,8 @@ tests use the builders here, so that a number in README comes from the same reci
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -92,12 +93,14 @@ def lenet(activation="relu", pooling="max", num_classes=10, input_shape=(28, 28,
     ], name=name)
 
 
-def compile_classifier(model, learning_rate=1e-3, decay_steps=None, optimizer=None, label_smoothing=0.0):
+def compile_classifier(model, learning_rate=1e-3, decay_steps=None, optimizer=None, label_smoothing=0.0,
+                       one_hot=False):
     """Compile for integer labels and logit outputs: Adam (cosine-decayed over ``decay_steps`` if given)
     unless another ``optimizer`` is given, sparse categorical cross-entropy ``from_logits=True``, accuracy.
 
     ``label_smoothing=0.1`` trains towards 0.91 for the right class and 0.01 for each other one instead of 1 and 0
-    (Szegedy et al. 2016): the labels must then be one-hot, ``make_dataset(..., one_hot=10)``.
+    (Szegedy et al. 2016): the labels must then be one-hot, ``make_dataset(..., one_hot=10)``. ``one_hot=True``
+    takes one-hot labels without smoothing.
 
     Example:
         >>> compile_classifier(model, learning_rate=3e-3, decay_steps=15 * 157)
@@ -106,7 +109,7 @@ def compile_classifier(model, learning_rate=1e-3, decay_steps=None, optimizer=No
     import keras
 
     rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps) if decay_steps else learning_rate
-    if label_smoothing:
+    if label_smoothing or one_hot:
         loss = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=label_smoothing)
     else:
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -117,7 +120,8 @@ def compile_classifier(model, learning_rate=1e-3, decay_steps=None, optimizer=No
 class Recipe(NamedTuple):
     """How the kit trains one reference model: Adam with a cosine-decayed learning rate from ``learning_rate``
     over ``epochs`` epochs of ``batch_size`` images, each shifted by up to ``shift`` pixels (0: no augmentation),
-    with ``label_smoothing`` (0: none)."""
+    turned by up to ``rotation`` degrees and scaled by up to ``zoom`` (a fraction) either way, its strokes made
+    heavier by up to ``thicken`` pixels (0: none), with ``label_smoothing`` (0: none)."""
 
     build: Callable
     epochs: int
@@ -125,6 +129,9 @@ class Recipe(NamedTuple):
     learning_rate: float
     shift: int = 0
     label_smoothing: float = 0.0
+    rotation: float = 0
+    zoom: float = 0.0
+    thicken: int = 0
 
 
 # The kit's training recipe per lab. Large batches with a higher learning rate and augmentation in the input
@@ -133,7 +140,7 @@ class Recipe(NamedTuple):
 RECIPES = {
     "softmax_regression": Recipe(softmax_regression, epochs=15, batch_size=256, learning_rate=1e-2),
     "mlp": Recipe(lambda: mlp(dropout=0.2), epochs=20, batch_size=256, learning_rate=3e-3, shift=2),
-    "lenet": Recipe(lenet, epochs=12, batch_size=256, learning_rate=8e-3, shift=2),
+    "lenet": Recipe(lenet, epochs=12, batch_size=256, learning_rate=8e-3, shift=2, rotation=10, zoom=0.1, thicken=2),
     "small_resnet": Recipe(lambda: small_resnet(), epochs=12, batch_size=128, learning_rate=1e-2, shift=2,
                            label_smoothing=0.1),
 }
@@ -143,9 +150,11 @@ RECIPES = {
 ACCURACY_TARGETS = {"softmax_regression": 0.90, "mlp": 0.95, "lenet": 0.975, "small_resnet": 0.983}
 
 
-def train_reference(name, images, labels, seed=0, verbose=0, callbacks=None, shift=None, epochs=None):
+def train_reference(name, images, labels, seed=0, verbose=0, callbacks=None, shift=None, epochs=None,
+                    rotation=None, zoom=None, thicken=None):
     """Train a reference model with the kit's recipe (``RECIPES[name]``) on uint8 images; returns the model.
-    ``shift`` and ``epochs`` override the recipe's augmentation (0: none) and length.
+    ``shift``, ``rotation``, ``zoom``, ``thicken`` and ``epochs`` override the recipe's augmentation (0: none)
+    and length.
 
     Example:
         >>> data = load_mnist()
@@ -165,6 +174,9 @@ def train_reference(name, images, labels, seed=0, verbose=0, callbacks=None, shi
                                label_smoothing=recipe.label_smoothing)
     train = make_dataset(images, labels, batch_size=recipe.batch_size, seed=seed,
                          shift=recipe.shift if shift is None else shift,
+                         rotation=recipe.rotation if rotation is None else rotation,
+                         zoom=recipe.zoom if zoom is None else zoom,
+                         thicken=recipe.thicken if thicken is None else thicken,
                          one_hot=model.output_shape[-1] if recipe.label_smoothing else None)
     model.fit(train, epochs=epochs, verbose=verbose, callbacks=callbacks or [])
     return model

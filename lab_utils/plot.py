@@ -66,28 +66,42 @@ def show_images(images, labels=None, predictions=None, class_names=None, n=20, n
 
 def plot_history(history, metrics=("loss", "accuracy"), title=None):
     """Learning curves from a Keras ``History`` (or its ``.history`` dict): train and validation per metric.
+    Given several runs (a dict of name -> history), one colour per run: training solid, validation dashed,
+    and the loss on a log scale so that the runs can be told apart.
 
     Example:
         >>> history = model.fit(train, validation_data=test, epochs=5)
         >>> fig = plot_history(history)
+        >>> fig = plot_history({"sgd": sgd_history, "adam": adam_history}, metrics=("loss",))
     """
     plt = _plt()
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or not logs:
-        raise ValueError("plot_history needs a Keras History (what model.fit returns) or its .history dict.")
-    metrics = [m for m in metrics if m in logs]
+        raise ValueError("plot_history needs a Keras History (what model.fit returns), its .history dict, "
+                         "or a dict of run name -> history.")
+    several = all(isinstance(getattr(v, "history", v), dict) for v in logs.values())
+    runs = {name: getattr(h, "history", h) for name, h in logs.items()} if several else {"": logs}
+    metrics = [m for m in metrics if any(m in run for run in runs.values())]
     if not metrics:
-        raise ValueError(f"none of the metrics to plot are in the history; it has {sorted(logs)}.")
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+        raise ValueError(f"none of the metrics to plot are in the history; it has {sorted(next(iter(runs.values())))}.")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.6), squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
-        epochs = np.arange(1, len(logs[metric]) + 1)
-        ax.plot(epochs, logs[metric], "o-", label="train")
-        if f"val_{metric}" in logs:
-            ax.plot(epochs, logs[f"val_{metric}"], "o-", label="validation")
+        for i, (name, run) in enumerate(runs.items()):
+            if metric not in run:
+                continue
+            epochs = np.arange(1, len(run[metric]) + 1)
+            validated = f"val_{metric}" in run
+            train_label = "train" if not several else f"{name} (train)" if validated else name
+            ax.plot(epochs, run[metric], "-" if several else "o-", color=f"C{i}", label=train_label)
+            if validated:
+                ax.plot(epochs, run[f"val_{metric}"], "--" if several else "o-", color=f"C{i + (not several)}",
+                        label=f"{name} (validation)" if several else "validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
-        ax.legend()
+        if several and metric == "loss":
+            ax.set_yscale("log")
         ax.grid(alpha=0.3)
+        ax.legend(fontsize=8 if several else None)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

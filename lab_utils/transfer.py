@@ -48,33 +48,16 @@ def per_class_subset(labels, per_class, seed=0):
     return rng.permutation(np.concatenate(chosen))
 
 
-def transfer_network(base, n, fine_tune, num_classes=5):
-    """A fresh ``lenet(num_classes=...)`` whose first ``n`` layers of ``TRANSFER_LAYERS`` hold copies of ``base``'s
-    weights, frozen unless ``fine_tune`` (``n=0``: a network trained from scratch). The reference answer of
-    Lab 4's exercise, for the benchmark and the tests.
-
-    Example:
-        >>> model = transfer_network(base_a, 2, fine_tune=False)  # AnB with n=2: C1 and C3 copied and frozen
-    """
-    from lab_utils.models import lenet
-
-    model = lenet(num_classes=num_classes)
-    for name in TRANSFER_LAYERS[:n]:
-        model.get_layer(name).set_weights(base.get_layer(name).get_weights())
-        model.get_layer(name).trainable = fine_tune
-    return model
-
-
 def transfer_run(build, base, n, fine_tune, train_data, test_data, seed=0, epochs=6, batch_size=64,
                  learning_rate=1e-3, fine_tune_factor=1.0, min_steps=0, shift=0, cosine=False):
     """One run of Lab 4's experiments; returns its test accuracy.
 
-    Seeds everything with ``seed``, builds ``build(base, n, fine_tune)`` (the lab's exercise, or
-    ``transfer_network``), trains it on ``train_data = (images, labels)`` with ``train`` (copied layers, when
-    fine-tuned, at ``learning_rate * fine_tune_factor``), and scores it on ``test_data``.
+    Seeds everything with ``seed``, builds ``build(base, n, fine_tune)`` (the lab's exercise), trains it on
+    ``train_data = (images, labels)`` with ``train`` (copied layers, when fine-tuned, at
+    ``learning_rate * fine_tune_factor``), and scores it on ``test_data``.
 
     Example:
-        >>> transfer_run(transfer_network, base_a, 2, True, (x_b, y_b), (x_b_test, y_b_test), seed=42)
+        >>> transfer_run(build_transfer, base_a, 2, True, (x_b, y_b), (x_b_test, y_b_test), seed=42)
         0.968
     """
     import keras
@@ -296,18 +279,19 @@ def fit_backbone(backbone, train, validation, num_classes, epochs=2, fine_tune_l
     """
     import keras
 
+    from lab_utils.models import compile_classifier
+
     backbone.trainable = False
     inputs = keras.Input(shape=backbone.input_shape[1:])
     features = keras.layers.GlobalAveragePooling2D()(backbone(inputs, training=False))
     outputs = keras.layers.Dense(num_classes)(keras.layers.Dropout(0.2)(features))
     model = keras.Model(inputs, outputs)
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
+    compile_classifier(model, 1e-3)
     model.fit(train, epochs=epochs, verbose=0)
     frozen = float(model.evaluate(validation, verbose=0)[1])
     backbone.trainable = True
     for layer in backbone.layers[:-fine_tune_layers]:
         layer.trainable = False
-    model.compile(optimizer=keras.optimizers.Adam(fine_tune_rate), loss=loss, metrics=["accuracy"])
+    compile_classifier(model, fine_tune_rate)
     model.fit(train, epochs=epochs, verbose=0)
     return frozen, float(model.evaluate(validation, verbose=0)[1])

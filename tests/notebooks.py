@@ -45,6 +45,11 @@ def parameters(path):
     return {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)}
 
 
+def has_official_test_set(folder=OFFICIAL_TEST_DIR):
+    """Whether the official MNIST test set is in ``folder`` (../shared, beside the project; not on users' machines)."""
+    return (Path(folder) / "t10k-images-idx3-ubyte.gz").is_file()
+
+
 def official_test_set(folder=OFFICIAL_TEST_DIR):
     """The official 10,000-digit MNIST test set (evaluation only) as uint8 arrays."""
     from lab_utils.data import read_idx

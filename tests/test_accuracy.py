@@ -1,27 +1,23 @@
 """Each lab's reference model, trained on the embedded sample only, reaches its accuracy target on the
 official MNIST test set (used for evaluation only). benchmarks/accuracy.py reports the same over several seeds."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from lab_utils.data import read_embedded_mnist, read_idx
+from lab_utils.data import read_embedded_mnist
 from lab_utils.models import ACCURACY_TARGETS, accuracy, softmax_regression, train_reference
 
-MNIST_TEST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-test"
+from notebooks import OFFICIAL_TEST_DIR, has_official_test_set, official_test_set
 
 
 @pytest.fixture(scope="module")
 def sample_and_official_test():
     """The 5,000-digit sample to train on and the official test set; the tests that need it skip without it."""
-    if not (MNIST_TEST_DIR / "t10k-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"official MNIST test set not found at {MNIST_TEST_DIR}")
+    if not has_official_test_set():
+        pytest.skip(f"official MNIST test set not found at {OFFICIAL_TEST_DIR}")
     x_train, y_train, x_rest, _ = read_embedded_mnist(test_per_class=0)
     assert len(x_train) == 5000 and len(x_rest) == 0
-    return (x_train, y_train,
-            read_idx(MNIST_TEST_DIR / "t10k-images-idx3-ubyte.gz", (28, 28)),
-            read_idx(MNIST_TEST_DIR / "t10k-labels-idx1-ubyte.gz", ()))
+    return (x_train, y_train, *official_test_set())
 
 
 def test_softmax_regression_has_7850_parameters():

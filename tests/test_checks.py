@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from lab_utils import checks
+
 from notebooks import ROOT, run_exercise
 
 SETUP_SOLUTION = ROOT / "solutions" / "00_setup.ipynb"
@@ -188,7 +189,8 @@ def test_binary_cross_entropy_check_catches_a_sum_and_a_missing_minus():
     def terms(y, p):
         return y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p)
 
-    assert "the sum over the examples" in failure(checks.check_binary_cross_entropy, lambda y, p: -tf.reduce_sum(terms(y, p)))
+    summed = failure(checks.check_binary_cross_entropy, lambda y, p: -tf.reduce_sum(terms(y, p)))
+    assert "the sum over the examples" in summed
     assert "never negative" in failure(checks.check_binary_cross_entropy, lambda y, p: tf.reduce_mean(terms(y, p)))
     assert "expected one number" in failure(checks.check_binary_cross_entropy, lambda y, p: -terms(y, p))
 
@@ -299,7 +301,8 @@ def test_backward_check_catches_a_gradient_of_the_wrong_shape():
         delta = e * W2 * (1 - h ** 2)
         return np.outer(delta, x), delta, e * h, e
 
-    assert "dW1 should have the shape of its parameter, (2, 3); got (3, 2)" in failure(checks.check_backward, wrong_shape)
+    message = failure(checks.check_backward, wrong_shape)
+    assert "dW1 should have the shape of its parameter, (2, 3); got (3, 2)" in message
 
 
 def test_mlp_check_passes_on_the_solution(capsys):
@@ -503,7 +506,8 @@ def test_check_fails_on_the_placeholder(solution, lab, exercise, name, check):
 
 @pytest.mark.parametrize("check, builder", [
     (checks.check_vgg_block, lambda convs, filters: __import__("lab_utils.models").models.vgg_block(convs, filters)),
-    (checks.check_inception_block, lambda x, *widths: __import__("lab_utils.models").models.inception_block(x, *widths)),
+    (checks.check_inception_block,
+     lambda x, *widths: __import__("lab_utils.models").models.inception_block(x, *widths)),
     (checks.check_residual_block, lambda x, filters, strides=1: __import__("lab_utils.models").models.residual_block(
         x, filters, strides)),
 ])

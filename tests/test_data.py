@@ -6,15 +6,16 @@ import socket
 import struct
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lab_utils import data as D
 
-MNIST_TEST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-test"
-needs_mnist_test = pytest.mark.skipif(not (MNIST_TEST_DIR / "t10k-images-idx3-ubyte.gz").exists(),
+from notebooks import OFFICIAL_TEST_DIR as MNIST_TEST_DIR
+from notebooks import has_official_test_set, official_test_set
+
+needs_mnist_test = pytest.mark.skipif(not has_official_test_set(),
                                       reason=f"official MNIST test set not found at {MNIST_TEST_DIR}")
 needs_debian_fashion = pytest.mark.skipif(not D.DEBIAN_FASHION_DIR.is_dir(),
                                           reason="Debian's dataset-fashion-mnist is not installed")
@@ -80,7 +81,7 @@ def test_embedded_split_is_the_same_every_time_and_train_and_test_do_not_overlap
 
 @needs_mnist_test
 def test_embedded_sample_shares_no_digit_with_the_official_test_set():
-    official = D.read_idx(MNIST_TEST_DIR / "t10k-images-idx3-ubyte.gz")
+    official, _ = official_test_set()
     official_rows = {row.tobytes() for row in official}
     x_train, _, x_test, _ = D.read_embedded_mnist()
     assert not any(row.tobytes() in official_rows for row in np.concatenate([x_train, x_test]))
@@ -242,7 +243,8 @@ def test_image_and_label_counts_that_differ_are_refused(tmp_path):
 def test_images_of_an_unexpected_shape_are_refused(tmp_path):
     folder = make_idx_folder(tmp_path / "data")
     write_idx(folder / "t10k-images-idx3-ubyte.gz", np.zeros((10, 32, 32)))
-    with pytest.raises(D.DataError, match=r"t10k-images-idx3-ubyte.gz: items have shape \(32, 32\), expected \(28, 28\)"):
+    expected = r"t10k-images-idx3-ubyte.gz: items have shape \(32, 32\), expected \(28, 28\)"
+    with pytest.raises(D.DataError, match=expected):
         D.load_mnist(path=folder)
 
 
@@ -312,8 +314,10 @@ def test_online_load_mnist_downloads_into_the_keras_cache_and_reuses_it(server, 
 
     monkeypatch.setattr(D, "MNIST_URL", url + "/mnist.npz")
     monkeypatch.setattr(D, "MNIST_SHA256", hashlib.sha256(npz.read_bytes()).hexdigest())
-    monkeypatch.setattr(D, "network_available", lambda: True)  # the network, mocked on
+    asked = []
+    monkeypatch.setattr(D, "network_available", lambda host: asked.append(host) or True)  # the network, mocked on
     assert D.load_mnist().source == "download"
+    assert asked == ["127.0.0.1"]  # the probe asks the host the file comes from
     assert (D.keras_cache_dir() / "mnist.npz").is_file()
     assert D.load_mnist().source == "keras-cache"
     assert "downloaded to" in capsys.readouterr().out
@@ -337,7 +341,8 @@ def test_fashion_mnist_with_nothing_available_says_what_was_tried(monkeypatch, t
         D.load_fashion_mnist()
     message = str(error.value)
     assert "No source could load Fashion-MNIST" in message
-    assert "apt install dataset-fashion-mnist" in message and "download: offline" in message
+    assert "apt install dataset-fashion-mnist" in message
+    assert "download: offline (raw.githubusercontent.com did not answer" in message  # where the files come from
 
 
 # --------------------------------------------------------------------------- make_dataset
@@ -410,6 +415,68 @@ def test_make_dataset_shift_works_with_flattened_images():
 def test_make_dataset_refuses_a_shift_that_is_not_a_whole_number_of_pixels_inside_the_image(shift):
     with pytest.raises(ValueError, match=f"shift must be a whole number of pixels from 0 to 27, got {shift}"):
         D.make_dataset(np.zeros((5, 28, 28), np.uint8), np.zeros(5), shift=shift)
+
+
+def _bar_images(n):
+    """n images, each black but for a white horizontal bar 12 pixels long and 2 thick in the middle."""
+    x = np.zeros((n, 28, 28), np.uint8)
+    x[:, 13:15, 8:20] = 255
+    return x
+
+
+def _first_batch(images, **augmentation):
+    ds = D.make_dataset(images, np.zeros(len(images)), batch_size=len(images), shuffle=False, **augmentation)
+    return next(iter(ds))[0].numpy()[..., 0]
+
+
+def test_make_dataset_augments_nothing_beyond_scaling_by_default():
+    assert np.array_equal(_first_batch(_bar_images(4)), _bar_images(4) / 255)
+
+
+def test_make_dataset_rotation_turns_each_image_differently_and_keeps_its_ink():
+    images = _first_batch(_bar_images(32), rotation=30)
+    ink = images.sum(axis=(1, 2))
+    assert np.allclose(ink, 24, rtol=0.1)                          # about the same ink, turned
+    rows_touched = (images > 0.1).any(axis=2).sum(axis=1)
+    assert rows_touched.max() > 4                                  # the bar slants
+    assert len({image.tobytes() for image in images}) == 32        # by a different angle in each image
+
+
+def test_make_dataset_zoom_scales_each_image_about_its_centre_within_the_range():
+    images = _first_batch(_bar_images(32), zoom=0.3)
+    widths = (images > 0.5).any(axis=1).sum(axis=1)
+    assert widths.min() >= 12 * 0.7 - 1 and widths.max() <= 12 * 1.3 + 1 and len(set(widths)) > 3
+    columns = np.flatnonzero((images > 0.5).any(axis=(0, 1)))
+    assert abs((columns[0] + columns[-1]) / 2 - 13.5) <= 1        # centred where the bar was
+
+
+def test_make_dataset_thicken_grows_strokes_by_up_to_thicken_pixels_and_never_thins_them():
+    images = _first_batch(_one_dot_images(64), thicken=2)
+    sizes = (images > 0).sum(axis=(1, 2))
+    assert set(sizes) == {1, 4, 9}                                 # a dot stays, or grows to 2 x 2 or 3 x 3
+    assert np.all(images[:, 14, 14] == 1.0)                        # the original ink stays
+
+
+def test_make_dataset_rotation_zoom_and_thicken_are_new_each_epoch_and_reproducible_with_their_seed():
+    def two_epochs(seed):
+        ds = D.make_dataset(_bar_images(16), np.zeros(16), batch_size=16, shuffle=False, seed=seed, rotation=10,
+                            zoom=0.1, thicken=1)
+        return [next(iter(ds))[0].numpy() for _ in range(2)]
+
+    a, b, c = two_epochs(0), two_epochs(0), two_epochs(1)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], a[1]) and not np.array_equal(a[0], c[0])
+
+
+@pytest.mark.parametrize("augmentation, message", [
+    (dict(rotation=-5), "rotation must be an angle in degrees from 0 to 180"),
+    (dict(zoom=1.0), "zoom must be a fraction from 0 up to"),
+    (dict(thicken=1.5), "thicken must be a whole number of pixels from 0 to 3"),
+    (dict(thicken=4), "thicken must be a whole number of pixels from 0 to 3"),
+])
+def test_make_dataset_refuses_rotation_zoom_or_thicken_out_of_range(augmentation, message):
+    with pytest.raises(ValueError, match=message):
+        D.make_dataset(np.zeros((5, 28, 28), np.uint8), np.zeros(5), **augmentation)
 
 
 def test_make_dataset_one_hot_gives_each_label_as_a_vector_of_the_classes():

@@ -136,7 +136,8 @@ def test_estimate_seconds_times_a_copy_and_leaves_the_model_untouched(capsys):
     seconds = device.estimate_seconds(model, train, epochs=4, runs=2)
     assert seconds > 0
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
-    assert "of training on this machine (4 epochs of 3 batches, 2 runs; measured on 3 batches)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "of training on this machine (4 epochs of 3 batches, 2 runs; measured on 3 batches)" in out
 
 
 def test_estimate_seconds_takes_one_hot_labels_for_a_model_trained_with_label_smoothing():

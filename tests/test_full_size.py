@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from notebooks import ROOT, SOLUTIONS, load, parameters
+from notebooks import SOLUTIONS, load, parameters
 from test_notebooks import QUICK
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from lab_utils import labgen
+
 from notebooks import ROOT, SOLUTIONS, load
 
 
@@ -19,7 +20,8 @@ def notebook(*cells):
     return {"cells": list(cells), "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
 
 
-SOLVED = "# Exercise 3: add\ndef add(a, b):\n    ### BEGIN SOLUTION\n    # HINT: use +\n    return a + b\n    ### END SOLUTION\n"
+SOLVED = ("# Exercise 3: add\ndef add(a, b):\n    ### BEGIN SOLUTION\n    # HINT: use +\n    return a + b\n"
+          "    ### END SOLUTION\n")
 
 
 def test_every_lab_is_exactly_what_the_generator_makes_from_its_solution():
@@ -55,7 +57,8 @@ def test_every_exercise_in_a_solution_is_followed_by_a_check(solution):
 def test_a_solution_block_becomes_its_hints_and_a_not_done_yet_error():
     lab = labgen.strip_solutions(SOLVED)
     assert lab == ("# Exercise 3: add\ndef add(a, b):\n    # HINT: use +\n"
-                   '    raise NotImplementedError("Exercise 3 is not done yet: write your code in place of this line.")\n')
+                   '    raise NotImplementedError("Exercise 3 is not done yet: '
+                   'write your code in place of this line.")\n')
     scope = {}
     exec(lab, scope)
     with pytest.raises(NotImplementedError, match="Exercise 3 is not done yet"):
@@ -79,7 +82,8 @@ def test_outputs_are_cleared_solution_only_cells_dropped_and_links_pointed_at_la
     ("# Exercise 1: x\n### BEGIN SOLUTION\nx = 1\n", "without an ### END SOLUTION"),
     ("# Exercise 1: x\nx = 1\n### END SOLUTION\n", "line 3: ### END SOLUTION without"),
     ("# Exercise 1: x\n### BEGIN SOLUTION\n### BEGIN SOLUTION\n", "line 3: ### BEGIN SOLUTION inside"),
-    ("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n", "must start with a comment '# Exercise N"),
+    ("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n",
+     "must start with a comment '# Exercise N"),
 ])
 def test_broken_markers_are_refused_naming_the_notebook_and_cell(source, problem):
     with pytest.raises(labgen.LabGenError, match="my.ipynb, cell 1") as error:

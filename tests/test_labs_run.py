@@ -36,5 +36,6 @@ def test_run_all_on_a_fresh_lab_stops_at_the_first_exercise_and_names_it(lab, tm
     ran = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and cell.get("execution_count")]
     before = [i for i, cell in enumerate(nb.cells[:exercise_cell]) if cell.cell_type == "code"]
     assert ran[:len(before)] == before  # everything before the exercise ran...
-    assert ran[len(before):] == [exercise_cell, ran[-1]] and ran[-1] > exercise_cell  # ...then the exercise and its check
+    # ...then the exercise and its check
+    assert ran[len(before):] == [exercise_cell, ran[-1]] and ran[-1] > exercise_cell
     assert all(i == exercise_cell or nb.cells[i].cell_type == "markdown" for i in range(exercise_cell, ran[-1]))

@@ -8,7 +8,7 @@ import pytest
 matplotlib.use("Agg")
 
 from lab_utils import models  # noqa: E402
-from lab_utils.experiments import activation_spread, compare, plot_runs  # noqa: E402
+from lab_utils.experiments import activation_spread, compare  # noqa: E402
 
 
 def test_mlp_has_the_parameter_count_the_lab_derives():
@@ -49,11 +49,6 @@ def test_compare_trains_each_run_from_the_same_seed_and_draws_a_curve_per_run():
     histories, fig = compare(runs, train, epochs=2, batch_size=32)
     assert histories["a"]["loss"] == pytest.approx(histories["a again"]["loss"])
     assert [line.get_label() for line in fig.axes[0].lines] == ["a", "a again"]
-
-
-def test_plot_runs_draws_validation_dashed():
-    fig = plot_runs({"x": {"loss": [1, 0.5], "val_loss": [1.2, 0.9]}})
-    assert [line.get_linestyle() for line in fig.axes[0].lines] == ["-", "--"]
 
 
 def test_activation_spread_shrinks_with_tiny_weights_and_holds_with_glorot():
@@ -135,3 +130,24 @@ def test_label_smoothing_trains_on_one_hot_labels_towards_softened_targets():
 
 def test_small_resnet_is_small():
     assert 50_000 < models.small_resnet().count_params() < 100_000
+
+
+def test_train_reference_passes_the_recipes_augmentation_to_the_pipeline_and_lets_arguments_override_it(monkeypatch):
+    import lab_utils.data
+
+    seen = {}
+
+    def fake_make_dataset(images, labels, **kwargs):
+        seen.update(kwargs)
+        raise StopIteration  # enough: the pipeline's arguments are what this test checks
+
+    monkeypatch.setattr(lab_utils.data, "make_dataset", fake_make_dataset)
+    recipe = models.RECIPES["lenet"]
+    with pytest.raises(StopIteration):
+        models.train_reference("lenet", np.zeros((2, 28, 28), np.uint8), np.zeros(2))
+    assert (seen["shift"], seen["rotation"], seen["zoom"], seen["thicken"]) == \
+        (recipe.shift, recipe.rotation, recipe.zoom, recipe.thicken)
+    with pytest.raises(StopIteration):
+        models.train_reference("lenet", np.zeros((2, 28, 28), np.uint8), np.zeros(2), rotation=0, zoom=0, thicken=0)
+    assert (seen["rotation"], seen["zoom"], seen["thicken"]) == (0, 0, 0)
+

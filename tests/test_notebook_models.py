@@ -4,7 +4,16 @@ lab's target on the official MNIST test set; and the notebooks train it with the
 import pytest
 
 from lab_utils.models import ACCURACY_TARGETS, RECIPES, accuracy
-from notebooks import NOTEBOOK_MODELS, OFFICIAL_TEST_DIR, ROOT, official_test_set, parameters, run_for_model
+
+from notebooks import (
+    NOTEBOOK_MODELS,
+    OFFICIAL_TEST_DIR,
+    ROOT,
+    has_official_test_set,
+    official_test_set,
+    parameters,
+    run_for_model,
+)
 
 CASES = sorted(NOTEBOOK_MODELS.items())
 
@@ -13,8 +22,10 @@ CASES = sorted(NOTEBOOK_MODELS.items())
 def test_the_notebook_trains_its_model_with_the_kits_recipe(notebook, name):
     params, recipe = parameters(ROOT / "solutions" / notebook), RECIPES[name]
     assert (params["EPOCHS"], params["BATCH_SIZE"], params["LEARNING_RATE"], params.get("SHIFT", 0),
-            params.get("LABEL_SMOOTHING", 0.0)) == \
-        (recipe.epochs, recipe.batch_size, recipe.learning_rate, recipe.shift, recipe.label_smoothing)
+            params.get("LABEL_SMOOTHING", 0.0), params.get("ROTATION", 0), params.get("ZOOM", 0),
+            params.get("THICKEN", 0)) == \
+        (recipe.epochs, recipe.batch_size, recipe.learning_rate, recipe.shift, recipe.label_smoothing,
+         recipe.rotation, recipe.zoom, recipe.thicken)
 
 
 @pytest.mark.parametrize("notebook, name", CASES, ids=[c[0] for c in CASES])
@@ -22,7 +33,7 @@ def test_the_notebook_saves_its_model_where_its_parameters_say(notebook, name):
     assert parameters(ROOT / "solutions" / notebook)["MODEL_PATH"].endswith(".keras")
 
 
-@pytest.mark.skipif(not (OFFICIAL_TEST_DIR / "t10k-images-idx3-ubyte.gz").exists(),
+@pytest.mark.skipif(not has_official_test_set(),
                     reason=f"official MNIST test set not found at {OFFICIAL_TEST_DIR}")
 @pytest.mark.parametrize("notebook, name", CASES, ids=[c[0] for c in CASES])
 def test_the_notebooks_own_model_reaches_the_labs_target_on_official_mnist(notebook, name, tmp_path):

@@ -4,8 +4,6 @@
 import importlib.util
 from pathlib import Path
 
-import pytest
-
 spec = importlib.util.spec_from_file_location(
     "performance", Path(__file__).resolve().parents[1] / "benchmarks" / "performance.py")
 performance = importlib.util.module_from_spec(spec)
@@ -44,12 +42,3 @@ def test_a_baseline_that_never_reaches_the_target_is_reported_as_never_not_as_a_
 def test_a_kit_run_that_never_reaches_the_target_counts_as_no_speed_up():
     runs = [run("kit", None), run("baseline", 5.0)]
     assert performance.summarise(runs)["lenet"]["speedup_to_target"] == 0.0
-
-
-@pytest.mark.parametrize("name", sorted(performance.TIME_TARGETS))
-def test_each_time_target_is_one_the_kits_recipe_is_tested_to_reach(name):
-    from lab_utils.models import ACCURACY_TARGETS, RECIPES
-
-    # The kit trains with RECIPES[name]; tests/test_accuracy.py checks that it reaches ACCURACY_TARGETS[name].
-    assert name in RECIPES
-    assert performance.TIME_TARGETS[name] <= ACCURACY_TARGETS[name]

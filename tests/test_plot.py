@@ -55,6 +55,15 @@ def test_plot_history_draws_train_and_validation_curves_per_metric():
     assert [line.get_label() for line in acc_ax.lines] == ["train"]
 
 
+def test_plot_history_draws_several_runs_one_colour_each_validation_dashed():
+    runs = {"x": {"loss": [1, 0.5], "val_loss": [1.2, 0.9]}, "y": {"loss": [2, 1]}}
+    ax = P.plot_history(runs, metrics=("loss",)).axes[0]
+    assert [line.get_label() for line in ax.lines] == ["x (train)", "x (validation)", "y"]
+    assert [line.get_linestyle() for line in ax.lines] == ["-", "--", "-"]
+    assert [line.get_color() for line in ax.lines] == ["C0", "C0", "C1"]
+    assert ax.get_yscale() == "log"
+
+
 def test_plot_history_refuses_something_that_is_not_a_history():
     with pytest.raises(ValueError, match="needs a Keras History"):
         P.plot_history([0.1, 0.2])

@@ -63,3 +63,20 @@ def test_a_real_mnist_digit_survives_preparation_nearly_unchanged():
     again = to_mnist(digit).astype(float) / 255
     original = digit.astype(float) / 255
     assert np.abs(again - original).mean() < 0.08
+
+
+def test_a_thin_stroke_of_a_large_drawing_survives_scaling_down():
+    letter_t = np.zeros((400, 400))
+    letter_t[:3, :] = 255       # a 3-pixel bar across the top
+    letter_t[:, 198:201] = 255  # and a 3-pixel stem down the middle: 0.15 pixels wide at MNIST's scale
+    digit = to_mnist(letter_t)
+    rows_with_ink = np.count_nonzero((digit > 60).any(axis=1))
+    assert rows_with_ink >= 18  # the stem is still there (scaling without anti-aliasing loses it)
+
+
+def test_a_small_blurry_digit_is_thinned_to_about_the_ink_of_an_mnist_digit():
+    from sklearn.datasets import load_digits
+
+    zero = load_digits().images[0]  # 8 x 8 pixels, heavy and blurry once scaled up to 20 x 20
+    ink = to_mnist(zero).sum() / 255
+    assert 80 <= ink <= 115  # an MNIST digit holds about 103

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from lab_utils.quiet import start_up_notices_filtered
+
 from notebooks import ROOT, SOLUTIONS, load
 
 NOTICES = ("cudart_stub", "oneDNN custom operations", "failed call to cuInit", "absl::InitializeLog",

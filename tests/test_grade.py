@@ -1,0 +1,356 @@
+"""python -m lab_utils.grade: a class's notebooks, good and bad, graded in one batch of real kernels.
+
+The submissions are made here from the kit's own notebooks (Lab 1 mostly): the solution, the lab as generated,
+one typical wrong answer per exercise, and one file for each kind of bad input the grader must survive.
+One batch (jobs=2) grades them all; each test then reads one row of its result.
+"""
+
+import csv
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from lab_utils import grade
+
+from notebooks import ROOT
+
+LAB = "01_linear_model"
+HIDDEN = ROOT / "tests" / "fixtures" / "hidden_checks_01.py"
+CELL_TIMEOUT, TOTAL_TIMEOUT = 40, 150
+
+# One typical wrong answer per exercise of Lab 1 (the body that replaces the solution block) and the words of
+# the check's message it must bring.
+WRONG = {
+    "1": ("return 1 / (1 + tf.exp(z))", "Check the formula 1 / (1 + exp(-z))"),
+    "2": ("return -tf.reduce_sum(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p))", "the sum over the examples"),
+    "3": ("with tf.GradientTape() as tape:\n        loss = binary_cross_entropy(y, predict_proba(w, b, x))\n"
+          "    grad_w, grad_b = tape.gradient(loss, [w, b])\n    w.assign_add(learning_rate * grad_w)\n"
+          "    b.assign_add(learning_rate * grad_b)\n    return loss", "went uphill"),
+    "4": ("p = tf.exp(logits) / tf.reduce_sum(tf.exp(logits), axis=1, keepdims=True)\n"
+          "    return -tf.reduce_mean(tf.math.log(tf.gather(p, labels, axis=1, batch_dims=1)))", "exp(1000) overflows"),
+    "5": ('return keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10, activation="softmax")])',
+          "ends in a softmax"),
+    "6": ("return np.column_stack([X, X[:, 0] + X[:, 1]])", "reaches only"),
+}
+# Exercise 3's gradient_step calls the student's own sigmoid and binary_cross_entropy: a wrong one fails it too.
+BUILT_ON = {"1": {"3"}, "2": {"3"}}
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def save(notebook, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(notebook if isinstance(notebook, str) else json.dumps(notebook), encoding="utf-8")
+    return path
+
+
+def code(text, **metadata):
+    return {"cell_type": "code", "execution_count": None, "metadata": metadata, "outputs": [], "source": text}
+
+
+def index_of(notebook, start):
+    return next(i for i, c in enumerate(notebook["cells"]) if "".join(c["source"]).startswith(start))
+
+
+def with_answer(notebook, number, body):
+    """A copy of ``notebook`` whose Exercise ``number`` answers with ``body`` in place of the solution block."""
+    notebook = json.loads(json.dumps(notebook))
+    cell = notebook["cells"][index_of(notebook, f"# Exercise {number}:")]
+    cell["source"] = re.sub(r"( *)### BEGIN SOLUTION.*?### END SOLUTION", lambda m: m.group(1) + body,
+                            "".join(cell["source"]), flags=re.DOTALL)
+    return notebook
+
+
+def edited(solution):
+    """Exercise 6's cells deleted, Exercise 5's cell moved to the end, Exercise 2 done twice (wrong, then right)."""
+    nb = json.loads(json.dumps(solution))
+    cells = nb["cells"]
+    six = index_of(nb, "# Exercise 6:")
+    del cells[six:six + 2]
+    five = index_of(nb, "# Exercise 5:")
+    cells.append(cells.pop(five))
+    two = index_of(nb, "# Exercise 2:")
+    right = json.loads(json.dumps(cells[two]))
+    cells[two] = with_answer(nb, "2", WRONG["2"][0])["cells"][two]
+    cells.insert(two + 2, right)  # after the first copy's check cell
+    return nb
+
+
+def as_colab(solution):
+    """The notebook as Colab saves it: nbformat 4.0, Colab's metadata, cell ids in cell metadata, widget state."""
+    nb = json.loads(json.dumps(solution))
+    nb["nbformat_minor"] = 0
+    nb["metadata"] = {"colab": {"provenance": [], "name": f"{LAB}.ipynb", "gpuType": "T4"}, "accelerator": "GPU",
+                      "kernelspec": {"name": "python3", "display_name": "Python 3"},
+                      "language_info": {"name": "python"},
+                      "widgets": {"application/vnd.jupyter.widget-state+json": {
+                          "0a1b": {"model_module": "@jupyter-widgets/controls", "model_name": "HBoxModel",
+                                   "model_module_version": "1.5.0", "state": {"children": []}}}}}
+    for i, cell in enumerate(nb["cells"]):
+        cell.pop("id", None)
+        cell["metadata"] = {**cell["metadata"], "id": f"cell{i:04x}", "colab": {"base_uri": "https://localhost:8080/"}}
+        if cell["cell_type"] == "code":
+            cell["metadata"]["outputId"] = f"out{i:04x}"
+    return nb
+
+
+def insert_after(notebook, start, text):
+    nb = json.loads(json.dumps(notebook))
+    nb["cells"].insert(index_of(nb, start) + 1, code(text))
+    return nb
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """Every submission below graded in one run; returns (results by student, output folder, submissions)."""
+    tmp = tmp_path_factory.mktemp("grading")
+    solutions = tmp / "solutions"
+    shutil.copytree(ROOT / "solutions", solutions, ignore=shutil.ignore_patterns("*.keras", "logs"))
+    pointed = load(solutions / f"{LAB}.ipynb")  # Exercise 3 is worth 2 points, in the solution's cell metadata
+    pointed["cells"][index_of(pointed, "# Exercise 3:")]["metadata"]["points"] = 2
+    save(pointed, solutions / f"{LAB}.ipynb")
+
+    solution = load(ROOT / "solutions" / f"{LAB}.ipynb")
+    s = tmp / "submissions"
+    save(solution, s / "solution.ipynb")
+    save(load(ROOT / "labs" / f"{LAB}.ipynb"), s / "lab.ipynb")
+    for number, (body, _) in WRONG.items():
+        save(with_answer(solution, number, body), s / f"wrong{number}.ipynb")
+    save(edited(solution), s / "edited.ipynb")
+    renamed = with_answer(solution, "1", "return 1 / (1 + tf.exp(-z))")
+    cell = renamed["cells"][index_of(renamed, "# Exercise 1:")]
+    cell["source"] = cell["source"].replace("def sigmoid(z):", "def my_sigmoid(z):")
+    save(renamed, s / "renamed.ipynb")
+    save(with_answer(solution, "6", "while True:\n        pass"), s / "endless.ipynb")
+    save(with_answer(solution, "4", "return tf.reduce_mean(logits[labels]"), s / "syntax.ipynb")
+    save(insert_after(solution, "checks.check_binary_cross_entropy", "import time\nwhile True:\n    try:\n"
+                      "        time.sleep(0.5)\n    except KeyboardInterrupt:\n        pass"), s / "stubborn.ipynb")
+    save(with_answer(solution, "4", "import os\n    os._exit(1)"), s / "exits.ipynb")
+    save(insert_after(solution, "checks.check_binary_cross_entropy",
+                      "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)  # what the out-of-memory killer does"),
+         s / "oom.ipynb")
+    save(as_colab(solution), s / "colab.ipynb")
+    save("this is not JSON {", s / "notjson.ipynb")
+    save('{"hello": "world"}', s / "notnotebook.ipynb")
+    save(load(ROOT / "solutions" / "00_setup.ipynb"), s / "otherlab.ipynb")
+    (tmp / "empty").mkdir()
+    save("not JSON either", tmp / "twins" / "a" / "alice.ipynb")
+    save('{"hello": "world"}', tmp / "twins" / "b" / "alice.ipynb")
+
+    files = sorted(p for p in tmp.rglob("*.ipynb") if solutions not in p.parents)
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    out = tmp / "grades"
+    results = grade.grade(LAB, [str(s), str(tmp / "empty"), str(tmp / "twins")], out, jobs=2, hidden=HIDDEN,
+                          cell_timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, solutions_dir=solutions, quiet=True)
+    return {r["student"]: r for r in results}, out, before
+
+
+def statuses(result):
+    return {number: x["status"] for number, x in result["exercises"].items()}
+
+
+def rows(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+# --------------------------------------------------------------------------- the kit's own notebooks
+
+def test_the_solution_scores_full_marks(batch):
+    result = batch[0]["solution"]
+    assert set(statuses(result).values()) == {"passed"}
+    assert sum(x["points"] for x in result["exercises"].values()) == 7  # six exercises, Exercise 3 worth 2
+
+
+def test_points_come_from_the_solutions_cell_metadata(batch):
+    row = next(r for r in rows(batch[1] / "grades.csv") if r["student"] == "solution")
+    assert (row["ex3_gradient_step"], row["ex1_sigmoid"], row["total"], row["out_of"]) == ("2", "1", "7", "7")
+
+
+def test_the_lab_as_generated_scores_zero_with_every_exercise_not_attempted(batch):
+    result = batch[0]["lab"]
+    assert set(statuses(result).values()) == {"not attempted"}
+    assert sum(x["points"] for x in result["exercises"].values()) == 0
+
+
+@pytest.mark.parametrize("number", sorted(WRONG))
+def test_a_typical_wrong_answer_fails_exactly_that_exercise_with_the_checks_message(batch, number):
+    result = batch[0][f"wrong{number}"]
+    assert {n for n, s in statuses(result).items() if s != "passed"} == {number} | BUILT_ON.get(number, set())
+    assert {result["exercises"][n]["status"] for n in {number} | BUILT_ON.get(number, set())} == {"failed"}
+    assert WRONG[number][1] in result["exercises"][number]["message"]
+
+
+# --------------------------------------------------------------------------- bad input: a clear row, the batch goes on
+
+def test_a_file_that_is_not_json_gets_a_row_saying_so(batch):
+    result = batch[0]["notjson"]
+    assert "not a notebook: the file is not JSON" in result["note"] and "notjson.ipynb" in result["note"]
+    assert set(statuses(result).values()) == {"not graded"}
+
+
+def test_json_that_is_not_a_notebook_gets_a_row_saying_so(batch):
+    assert "not a notebook: JSON without notebook cells" in batch[0]["notnotebook"]["note"]
+
+
+def test_a_notebook_of_another_lab_is_named_as_such(batch):
+    note = batch[0]["otherlab"]["note"]
+    assert "a notebook of another lab, 00_setup" in note and "wrong file" in note
+
+
+def test_a_deleted_exercise_cell_is_reported_missing(batch):
+    six = batch[0]["edited"]["exercises"]["6"]
+    assert six["status"] == "missing"
+    assert "no cell starting '# Exercise 6:'" in six["message"] and "`feature_map`" in six["message"]
+
+
+def test_a_reordered_exercise_cell_is_still_graded(batch):
+    assert batch[0]["edited"]["exercises"]["5"]["status"] == "passed"  # its cell moved below the cells that use it
+
+
+def test_with_a_duplicated_exercise_cell_the_last_copy_counts(batch):
+    assert batch[0]["edited"]["exercises"]["2"]["status"] == "passed"  # the first copy is the wrong answer
+
+
+def test_a_renamed_exercise_function_is_reported_missing_by_its_name(batch):
+    one = batch[0]["renamed"]["exercises"]["1"]
+    assert one["status"] == "missing" and "no function named `sigmoid`" in one["message"]
+
+
+def test_an_exception_in_an_exercise_cell_is_an_error_with_its_type_and_cell(batch):
+    four = batch[0]["syntax"]["exercises"]["4"]
+    assert four["status"] == "error"
+    assert re.match(r"SyntaxError in cell \d+ \(the exercise cell\)", four["message"]), four["message"]
+    assert statuses(batch[0]["syntax"])["6"] == "passed"
+
+
+def test_an_endless_loop_times_out_its_exercise_and_the_others_are_still_graded(batch):
+    assert statuses(batch[0]["endless"]) == {**{n: "passed" for n in "12345"}, "6": "timed out"}
+
+
+def test_a_loop_that_ignores_interrupts_is_stopped_by_the_total_timeout(batch):
+    result = batch[0]["stubborn"]
+    assert statuses(result) == {"1": "passed", "2": "passed", **{n: "timed out" for n in "3456"}}
+    assert "total timeout" in result["note"] and result["seconds"] < TOTAL_TIMEOUT + 30
+
+
+def test_a_kernel_that_exits_is_reported_and_earlier_exercises_keep_their_points(batch):
+    result = batch[0]["exits"]
+    assert statuses(result) == {"1": "passed", "2": "passed", "3": "passed", **{n: "not graded" for n in "456"}}
+    assert "the kernel died in the check of Exercise 4" in result["note"]
+
+
+def test_a_kernel_killed_as_by_the_out_of_memory_killer_is_reported(batch):
+    result = batch[0]["oom"]
+    assert statuses(result) == {"1": "passed", "2": "passed", **{n: "not graded" for n in "3456"}}
+    assert re.search(r"the kernel died in cell \d+ \(os._exit, a crash or out of memory\)", result["note"])
+
+
+def test_a_notebook_saved_by_colab_is_graded_like_any_other(batch):
+    assert set(statuses(batch[0]["colab"]).values()) == {"passed"}
+
+
+def test_an_empty_folder_gets_a_row_saying_so(batch):
+    assert "an empty folder" in batch[0]["empty"]["note"]
+
+
+def test_two_submissions_with_the_same_name_get_distinct_rows(batch):
+    assert "not JSON" in batch[0]["alice"]["note"]
+    assert "JSON without notebook cells" in batch[0]["alice (2)"]["note"]
+    assert "also named 'alice'" in batch[0]["alice (2)"]["note"]
+
+
+# --------------------------------------------------------------------------- hidden checks
+
+def test_hidden_checks_are_reported_in_their_own_columns(batch):
+    row = next(r for r in rows(batch[1] / "grades.csv") if r["student"] == "solution")
+    assert (row["hidden_ex1_sigmoid"], row["hidden_ex2_binary_cross_entropy"], row["hidden_ex3_gradient_step"]) \
+        == ("passed", "failed", "")
+    assert row["ex2_binary_cross_entropy"] == "1"  # the public check still counts
+    detail = next(r for r in rows(batch[1] / "details.csv")
+                  if r["student"] == "solution" and r["exercise"] == "ex2_binary_cross_entropy")
+    assert "not finite when p is exactly 0 or 1" in detail["hidden_message"]
+
+
+def test_the_hidden_checks_file_is_never_copied_into_the_output(batch):
+    secret = "cross_entropy_of_certain_predictions"
+    assert not [p for p in batch[1].rglob("*") if p.is_file() and secret in p.read_text(errors="replace")]
+
+
+def test_no_hidden_checks_table_ships_in_labs_or_in_the_package():
+    shipped = list((ROOT / "labs").glob("*.ipynb")) + list((ROOT / "lab_utils").rglob("*.py"))
+    assert not [p for p in shipped if re.search(r"^HIDDEN\s*=", p.read_text(encoding="utf-8"), re.MULTILINE)]
+
+
+# --------------------------------------------------------------------------- outputs
+
+def test_submissions_are_never_modified(batch):
+    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in batch[2]} == batch[2]
+
+
+def test_grades_csv_has_one_row_per_submission_and_one_column_per_exercise(batch):
+    table = rows(batch[1] / "grades.csv")
+    assert sorted(r["student"] for r in table) == sorted(batch[0])
+    assert [c for c in table[0] if c.startswith("ex")] == ["ex1_sigmoid", "ex2_binary_cross_entropy",
+                                                          "ex3_gradient_step", "ex4_softmax_cross_entropy",
+                                                          "ex5_build_softmax_regression", "ex6_feature_map"]
+
+
+def test_each_graded_notebook_gets_an_executed_copy_and_each_student_a_feedback_file(batch):
+    out = batch[1]
+    assert {p.stem for p in (out / "feedback").glob("*.md")} == {grade._safe(s) for s in batch[0]}
+    executed = load(out / "executed" / "solution.ipynb")
+    assert any("passed" in json.dumps(c.get("outputs", [])) for c in executed["cells"])
+    text = (out / "feedback" / "wrong1.md").read_text(encoding="utf-8")
+    assert "Exercise 1 (sigmoid)**: failed, 0/1" in text and WRONG["1"][1] in text
+
+
+def test_the_summary_shows_each_exercises_pass_rate_as_a_bar_and_its_most_frequent_failure(batch):
+    text = (batch[1] / "summary.md").read_text(encoding="utf-8")
+    line = next(row for row in text.splitlines() if row.startswith("| ex1_sigmoid "))
+    assert "█" in line and "Check the formula 1 / (1 + exp(-z))" in line
+    assert "The class struggled most with" in text and "![Pass rate per exercise](summary.png)" in text
+    assert (batch[1] / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --------------------------------------------------------------------------- no kernel needed
+
+def test_every_exercise_of_every_solution_names_a_check_that_exists():
+    from lab_utils import checks
+
+    for solution in sorted((ROOT / "solutions").glob("*.ipynb")):
+        exercises = grade.lab_exercises(solution)
+        assert exercises, solution
+        assert all(hasattr(checks, e["check"]) for e in exercises)
+
+
+def test_without_a_parameters_tag_the_fast_settings_follow_the_cell_that_assigns_them():
+    import nbformat
+
+    nb = nbformat.read(ROOT / "solutions" / f"{LAB}.ipynb", as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("tags", None)
+    prepared, origin = grade.prepare(nb, grade.lab_exercises(ROOT / "solutions" / f"{LAB}.ipynb"), LAB, "records")
+    index = next(i for i, c in enumerate(prepared.cells) if c.metadata.get("grader", {}).get("phase") == "parameters")
+    assert "EPOCHS = 1" in prepared.cells[index].source
+    assert prepared.cells[index - 1].source.startswith("SEED = 42")  # the solution's parameters cell
+
+
+def test_a_lab_is_found_by_number_or_by_name():
+    assert grade.find_solution("1").name == grade.find_solution("01_linear_model").name == f"{LAB}.ipynb"
+
+
+def test_the_command_line_grades_a_bad_file_and_says_where_the_grades_are(tmp_path):
+    bad = save("{", tmp_path / "bob.ipynb")
+    done = subprocess.run([sys.executable, "-m", "lab_utils.grade", "01", str(bad), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "graded 1 submissions" in done.stdout
+    assert rows(tmp_path / "out" / "grades.csv")[0]["total"] == "0"
