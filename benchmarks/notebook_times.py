@@ -67,12 +67,19 @@ def main():
             print(f"{label:<10} {name:<28} median {statistics.median(seconds):6.1f} s of {budget} s{verdict} "
                   f"({', '.join(f'{s:.1f}' for s in seconds)})", flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+    path = RESULTS / "notebook_times.json"
+    run = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                       f"Python {platform.python_version()}",
-           "command": " ".join(["benchmarks/notebook_times.py"] + sys.argv[1:]), "date": time.strftime("%Y-%m-%d"),
-           "results": results}
-    (RESULTS / "notebook_times.json").write_text(json.dumps(out, indent=1) + "\n")
-    print("written benchmarks/results/notebook_times.json")
+           "command": " ".join(["benchmarks/notebook_times.py", *sys.argv[1:]]), "date": time.strftime("%Y-%m-%d")}
+    out = {**run, "results": results}
+    if args.only and path.is_file():  # keep the other notebooks' results; note which run these came from
+        out = json.loads(path.read_text())
+        for label, timed in results.items():
+            out["results"].setdefault(label, {}).update({name: {**r, **run} for name, r in timed.items()})
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(out, indent=1) + "\n")
+    os.replace(tmp, path)  # atomic: an interrupted run leaves the last results whole
+    print(f"written {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
