@@ -23,7 +23,7 @@ test: $(STAMP)       ## unit tests, lint, lab/solution sync, and every solution 
 
 # No notebook executed, no reference model trained to its target, no browser: the edit-test loop (about a minute).
 NOTEBOOK_TESTS := test_notebooks test_notebook_models test_full_size test_labs_run test_accuracy test_grade \
-                  test_draw_browser
+                  test_grade_labs test_draw_browser
 test-fast: $(STAMP)  ## unit tests, checks, lint and lab/solution sync; make test runs these and every notebook
 	$(BIN)/python -m pytest tests $(foreach t,$(NOTEBOOK_TESTS),--ignore=tests/$(t).py)
 

@@ -10,7 +10,6 @@ Prints the seconds for the whole class and the slowest submission; the target is
 import argparse
 import json
 import os
-import re
 import sys
 import tempfile
 import time
@@ -18,29 +17,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+from submissions import WRONG, with_answer  # noqa: E402  (the grader tests' wrong answers)
 
-# Typical wrong answers (the ones the checks know), by exercise number: the body that replaces the solution block.
-WRONG = {"1": "return 1 / (1 + tf.exp(z))",
-         "2": "return -tf.reduce_sum(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p))",
-         "6": "return np.column_stack([X, X[:, 0] + X[:, 1]])"}
-
-
-def with_answer(notebook, number, body):
-    """A copy of a solution notebook (a dict) whose Exercise ``number`` answers with ``body`` instead."""
-    notebook = json.loads(json.dumps(notebook))
-    for cell in notebook["cells"]:
-        source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and source.startswith(f"# Exercise {number}:"):
-            cell["source"] = re.sub(r"( *)### BEGIN SOLUTION.*?### END SOLUTION", lambda m: m.group(1) + body,
-                                    source, flags=re.DOTALL)
-    return notebook
+MIXED_IN = "126"  # the exercises whose typical wrong answer some students hand in
 
 
 def make_class(folder, students=30):
     """``students`` notebooks of Lab 1 in ``folder``: mostly the solution, one wrong answer in every fifth, the
     untouched lab as the last."""
     solution = json.loads((ROOT / "solutions" / "01_linear_model.ipynb").read_text(encoding="utf-8"))
-    wrong = list(WRONG.items())
+    wrong = [(number, WRONG[number][0]) for number in MIXED_IN]
     for i in range(students):
         notebook = solution
         if i == students - 1:

@@ -16,6 +16,7 @@ also appended to it as one JSON line, ``{"exercise": "Exercise 1 (sigmoid)", "st
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
@@ -236,10 +237,33 @@ def check_binary_cross_entropy(binary_cross_entropy):
     _passed(ex, f"binary_cross_entropy gives {terms.mean():.4f} on the test case, as expected.")
 
 
+@contextlib.contextmanager
+def _names_replaced(namespace, replacements):
+    """Within the block, ``namespace`` (a function's globals: the notebook's names) maps ``replacements``' names to
+    their values; afterwards every name is as it was, and a name that was missing is missing again."""
+    if namespace is None:  # not a Python function (a builtin, a callable object): nothing to replace
+        yield
+        return
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in replacements}
+    namespace.update(replacements)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
+
+
 def check_gradient_step(gradient_step):
     """Exercise 3 of 01_linear_model: ``gradient_step(w, b, x, y, learning_rate)`` does one step of gradient
     descent on the binary cross-entropy of ``sigmoid(x @ w + b)``, updating the variables in place, and
     returns the loss before the step.
+
+    The step is checked on its own: while it runs, the names ``sigmoid`` and ``binary_cross_entropy`` in your
+    notebook mean the correct ones, so a mistake in Exercise 1 or 2 is marked there, not here as well.
 
     Example:
         >>> check_gradient_step(gradient_step)
@@ -253,7 +277,13 @@ def check_gradient_step(gradient_step):
     y = np.array([1, 0, 1, 1, 0, 0, 1, 0], np.float32)
     w0, b0, lr = np.array([0.5, -0.3], np.float32), np.float32(0.1), 0.5
     w, b = tf.Variable(w0), tf.Variable(b0)
-    returned = _call(ex, gradient_step, w, b, tf.constant(x), tf.constant(y), lr)
+
+    def binary_cross_entropy(y, p):
+        return -tf.reduce_mean(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p))
+
+    reference = {"sigmoid": tf.math.sigmoid, "binary_cross_entropy": binary_cross_entropy}
+    with _names_replaced(getattr(gradient_step, "__globals__", None), reference):
+        returned = _call(ex, gradient_step, w, b, tf.constant(x), tf.constant(y), lr)
     p = _np_sigmoid(x @ w0 + b0)
     loss = float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))
     w1, b1 = w0 - lr * x.T @ (p - y) / len(y), b0 - lr * np.mean(p - y)
@@ -408,10 +438,11 @@ def check_backward(backward):
                                             f"got {g.shape}. Check where a transpose or an outer product is needed.")
     for name, g, e in reversed(list(zip(names, got, expected))):  # output layer first: that is where errors start
         if not np.allclose(_as_array(ex, g), e, atol=1e-6):
-            hint = ("the error signal is y_hat - y; dW2 = error * h and db2 = error."
+            hint = ("start from the output's error signal, y_hat - y (the loss is half the squared error), and "
+                    "ask how y_hat changes with each output parameter."
                     if name in ("dW2", "db2") else
-                    "going back through tanh multiplies by its derivative 1 - h**2: "
-                    "delta = error * W2 * (1 - h**2), dW1 = outer(x, delta), db1 = delta.")
+                    "going back through tanh multiplies by its derivative, 1 - h**2, at the hidden units; then ask "
+                    "how each hidden pre-activation changes with W1 and b1.")
             raise ExerciseFailed(ex, f"{name} differs from tf.GradientTape's: expected {np.round(e, 4).tolist()}, "
                                      f"got {np.round(_as_array(ex, g), 4).tolist()}. Hint: {hint}")
     _passed(ex, "your four gradients match tf.GradientTape's to 6 decimals.")

@@ -229,6 +229,38 @@ def test_gradient_step_check_catches_rebinding_instead_of_assigning_and_going_up
     assert "went uphill" in failure(checks.check_gradient_step, uphill)
 
 
+def test_gradient_step_check_is_not_failed_by_a_wrong_sigmoid_or_cross_entropy_and_leaves_them_in_place(capsys):
+    import keras
+    import tensorflow as tf
+
+    def wrong_sigmoid(z):
+        return 1 / (1 + tf.exp(z))
+
+    def wrong_cross_entropy(y, p):
+        return -tf.reduce_sum(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p))
+
+    scope = run_exercise(LINEAR_SOLUTION, "Exercise 3", tf=tf, keras=keras, sigmoid=wrong_sigmoid,
+                         binary_cross_entropy=wrong_cross_entropy)
+    checks.check_gradient_step(scope["gradient_step"])
+    assert "Exercise 3 (gradient_step) passed" in capsys.readouterr().out
+    assert (scope["sigmoid"], scope["binary_cross_entropy"]) == (wrong_sigmoid, wrong_cross_entropy)
+
+
+def test_gradient_step_check_leaves_no_names_behind_in_a_namespace_that_had_none():
+    import tensorflow as tf
+
+    scope = {"tf": tf}
+    exec("def gradient_step(w, b, x, y, learning_rate):\n"
+         "    with tf.GradientTape() as tape:\n"
+         "        loss = binary_cross_entropy(y, sigmoid(tf.linalg.matvec(x, w) + b))\n"
+         "    grad_w, grad_b = tape.gradient(loss, [w, b])\n"
+         "    w.assign_sub(learning_rate * grad_w)\n"
+         "    b.assign_sub(learning_rate * grad_b)\n"
+         "    return loss\n", scope)
+    checks.check_gradient_step(scope["gradient_step"])
+    assert "sigmoid" not in scope and "binary_cross_entropy" not in scope
+
+
 def test_softmax_cross_entropy_check_catches_overflow_wrong_axis_and_logits_as_probabilities():
     import tensorflow as tf
 

@@ -1,0 +1,101 @@
+"""Submissions made from the kit's own notebooks: a solution with one typical wrong answer in place of the right one.
+
+The grader's tests (test_grade.py, test_grade_labs.py) and its benchmark (benchmarks/grading.py) build their classes
+from these. Each wrong answer is a mistake its exercise's check already knows, with the words of the message the
+check gives for it.
+"""
+
+import json
+import re
+from pathlib import Path
+
+# Lab 1: the body that replaces the solution block of each exercise, and the words of the check's message.
+WRONG = {
+    "1": ("return 1 / (1 + tf.exp(z))", "Check the formula 1 / (1 + exp(-z))"),
+    "2": ("return -tf.reduce_sum(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p))", "the sum over the examples"),
+    "3": ("with tf.GradientTape() as tape:\n        loss = binary_cross_entropy(y, predict_proba(w, b, x))\n"
+          "    grad_w, grad_b = tape.gradient(loss, [w, b])\n    w.assign_add(learning_rate * grad_w)\n"
+          "    b.assign_add(learning_rate * grad_b)\n    return loss", "went uphill"),
+    "4": ("p = tf.exp(logits) / tf.reduce_sum(tf.exp(logits), axis=1, keepdims=True)\n"
+          "    return -tf.reduce_mean(tf.math.log(tf.gather(p, labels, axis=1, batch_dims=1)))", "exp(1000) overflows"),
+    "5": ('return keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10, activation="softmax")])',
+          "ends in a softmax"),
+    "6": ("return np.column_stack([X, X[:, 0] + X[:, 1]])", "reaches only"),
+}
+
+# The other labs: each wrong answer as an edit of the solution's exercise cell (old text, new text), and the words
+# of the check's message.
+WRONG_ELSEWHERE = {
+    "00_setup": {
+        "1": ("np.bincount(labels, minlength=10)", "np.bincount(labels)", "expected 10 counts"),
+        "2": ('images.astype("float32") / 255.0', "images / 255", "expected dtype float32"),
+    },
+    "02_mlp": {
+        "1": ("delta = e * W2 * (1 - h ** 2)", "delta = e * W2", "1 - h**2"),
+        "2": ("keras.layers.Dense(10),", 'keras.layers.Dense(10, activation="softmax"),', "must output logits"),
+    },
+    "03_lenet": {
+        "1": ("np.sum(patch * kernel)", "np.sum(patch * kernel[::-1, ::-1])", "the kernel flipped"),
+        "2": ("(W - F + 2 * P) // S + 1", "(W - F + P) // S + 1", "on *both* sides"),
+        "3": ("filters * (kernel_size * kernel_size * in_channels + 1)",
+              "filters * kernel_size * kernel_size * in_channels", "also has a bias"),
+        "4": ("layers * (kernel_size - 1) + 1", "layers * kernel_size", "each adds k - 1 pixels"),
+        "5": ('keras.layers.Dense(10, name="logits")', 'keras.layers.Dense(10, activation="softmax", name="logits")',
+              "output logits"),
+    },
+    "04_transfer_learning": {
+        "1": ("\n        model.get_layer(name).trainable = fine_tune", "", "has trainable=True; expected False"),
+    },
+    "05_modern_cnns": {
+        "1": ("params = side * side * channels * units + units", "params = side * side * channels * units",
+              "each unit has a bias"),
+        "2": ('keras.layers.Conv2D(filters, 3, padding="same", activation="relu")',
+              'keras.layers.Conv2D(filters, 3, activation="relu")', 'keep the side (padding="same")'),
+        "3": ("gap_head = channels * classes + classes", "gap_head = channels * classes", "one bias per class"),
+        "4": ("keras.layers.Concatenate()(branches)", "keras.layers.Concatenate()(branches[:3])",
+              "concatenated along the channels"),
+        "5": ("BatchNormalization(momentum=0.9)", "BatchNormalization()", "momentum=0.9"),
+    },
+}
+
+
+def load(path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def save(notebook, path):
+    """Write ``notebook`` (a dict, or text as it is) to ``path``, making its folder; returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(notebook if isinstance(notebook, str) else json.dumps(notebook), encoding="utf-8")
+    return path
+
+
+def index_of(notebook, start):
+    """The index of the first cell of ``notebook`` whose source starts with ``start``."""
+    return next(i for i, c in enumerate(notebook["cells"]) if "".join(c["source"]).startswith(start))
+
+
+def with_answer(notebook, number, body):
+    """A copy of ``notebook`` whose Exercise ``number`` answers with ``body`` in place of the solution block."""
+    notebook = json.loads(json.dumps(notebook))
+    cell = notebook["cells"][index_of(notebook, f"# Exercise {number}:")]
+    cell["source"] = re.sub(r"( *)### BEGIN SOLUTION.*?### END SOLUTION", lambda m: m.group(1) + body,
+                            "".join(cell["source"]), flags=re.DOTALL)
+    return notebook
+
+
+def with_mistake(notebook, number, old, new):
+    """A copy of ``notebook`` whose Exercise ``number`` cell has ``old`` (which must be there) replaced by ``new``."""
+    notebook = json.loads(json.dumps(notebook))
+    cell = notebook["cells"][index_of(notebook, f"# Exercise {number}:")]
+    source = "".join(cell["source"])
+    if old not in source:
+        raise LookupError(f"Exercise {number}'s solution no longer contains {old!r}: update WRONG_ELSEWHERE")
+    cell["source"] = source.replace(old, new)
+    return notebook
+
+
+def statuses(result):
+    """Each exercise's status in one of ``lab_utils.grade.grade``'s results: ``{"1": "passed", ...}``."""
+    return {number: x["status"] for number, x in result["exercises"].items()}

@@ -1,0 +1,46 @@
+"""python -m lab_utils.grade on every lab but Lab 1 (test_grade.py has Lab 1 and the bad input): one typical wrong
+answer per exercise, each in its own submission, fails exactly that exercise with the check's message.
+
+One batch per lab (jobs=2), made from the solution; Lab 4's solution is graded too, as its only exercise is the
+wrong one in its other submission.
+"""
+
+import pytest
+
+from lab_utils import grade
+
+from notebooks import ROOT
+from submissions import WRONG_ELSEWHERE, load, save, statuses, with_mistake
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Every lab's wrong answers (and Lab 4's solution) graded, one batch per lab; results by lab and student."""
+    tmp = tmp_path_factory.mktemp("labs")
+    results = {}
+    for lab, mistakes in WRONG_ELSEWHERE.items():
+        solution = load(ROOT / "solutions" / f"{lab}.ipynb")
+        for number, (old, new, _) in mistakes.items():
+            save(with_mistake(solution, number, old, new), tmp / lab / f"wrong{number}.ipynb")
+        if len(mistakes) == 1:
+            save(solution, tmp / lab / "solution.ipynb")
+        results[lab] = {r["student"]: r for r in grade.grade(lab, [str(tmp / lab)], tmp / f"{lab}-grades", jobs=2,
+                                                              quiet=True)}
+    return results
+
+
+@pytest.mark.parametrize("lab, number", [(lab, n) for lab, mistakes in WRONG_ELSEWHERE.items() for n in mistakes])
+def test_a_typical_wrong_answer_fails_exactly_that_exercise_with_the_checks_message(graded, lab, number):
+    result = graded[lab][f"wrong{number}"]
+    assert {n: s for n, s in statuses(result).items() if s != "passed"} == {number: "failed"}, result
+    assert WRONG_ELSEWHERE[lab][number][2] in result["exercises"][number]["message"]
+
+
+def test_every_exercise_of_every_lab_but_lab_1_has_a_wrong_answer_here():
+    for solution in sorted((ROOT / "solutions").glob("*.ipynb")):
+        if solution.stem != "01_linear_model":
+            assert sorted(WRONG_ELSEWHERE[solution.stem]) == [e["number"] for e in grade.lab_exercises(solution)]
+
+
+def test_the_solution_of_a_lab_with_one_exercise_scores_full_marks(graded):
+    assert statuses(graded["04_transfer_learning"]["solution"]) == {"1": "passed"}
