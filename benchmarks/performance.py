@@ -197,7 +197,7 @@ def print_table(table, machine, test_set):
         for way in ("kit", "baseline"):
             r = row[way]
             reached = "never" if r["seconds_to_target"] is None else f"{r['seconds_to_target']:.1f}"
-            print(f"{name:<19} {way:<9} {row['target']:>6.0%} {reached:>12} {r['images_per_second']:>9,.0f} "
+            print(f"{name:<19} {way:<9} {row['target'] * 100:>5g}% {reached:>12} {r['images_per_second']:>9,.0f} "
                   f"{r['peak_mb']:>9,.0f} {r['final_accuracy']:>9.2%}")
         speedup = row["speedup_to_target"]
         sooner = "base never" if speedup is None else f"{speedup:.1f}x sooner"
