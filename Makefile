@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test test-fast labs outputs run benchmark grade clean
+.PHONY: lab test test-fast labs outputs run benchmark grade release clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; assert (3, 11) <= sys.version_info[:2] <= (3, 13), "need Python 3.11-3.13, this is " + sys.version.split()[0] + ": run make PYTHON=python3.13 ..."'
@@ -21,11 +21,9 @@ lab: $(STAMP)        ## open JupyterLab on the student labs
 test: $(STAMP)       ## unit tests, lint, lab/solution sync, and every solution notebook executed by nbval
 	$(BIN)/python -m pytest -n auto
 
-# No notebook executed, no reference model trained to its target, no browser: the edit-test loop (about a minute).
-NOTEBOOK_TESTS := test_notebooks test_notebook_models test_full_size test_labs_run test_accuracy test_grade \
-                  test_grade_labs test_draw_browser
+# Every test not marked slow (conftest.py): no notebook executed, no kernel started, nothing trained to a target.
 test-fast: $(STAMP)  ## unit tests, checks, lint and lab/solution sync; make test runs these and every notebook
-	$(BIN)/python -m pytest tests $(foreach t,$(NOTEBOOK_TESTS),--ignore=tests/$(t).py)
+	$(BIN)/python -m pytest tests -m "not slow"
 
 labs: $(STAMP)       ## regenerate labs/ from solutions/
 	$(BIN)/python -m lab_utils.labgen
@@ -51,6 +49,13 @@ OUT ?= grades
 GRADE_ARGS ?=
 grade: $(STAMP)      ## grade the students' notebooks in DIR for lab LAB into OUT (grades.csv, summary.md, feedback/)
 	$(BIN)/python -m lab_utils.grade $(LAB) $(DIR) --out $(OUT) $(GRADE_ARGS)
+
+# make release DEST=../labs-2027 REPO=owner/name TAG=v2027.1: the students' repository, without solutions
+DEST ?=
+REPO ?=
+TAG ?=
+release: $(STAMP)    ## write the students' repository (labs, lab_utils, a students' README) into DEST
+	$(BIN)/python -m lab_utils.release $(DEST) --repo $(REPO) --tag $(TAG)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -8,27 +8,21 @@ Adding a check: write ``check_<what>(fn)`` here that calls ``_call`` to run the 
 ``_expect`` for each comparison, ends with ``_passed``, and add its tests in ``tests/test_checks.py``
 (it must pass on the solution and fail on the placeholder and on a typical wrong answer).
 
-Grading record: when the environment variable ``LAB_GRADE_RECORD`` names a file, every check outcome is
-also appended to it as one JSON line, ``{"exercise": "Exercise 1 (sigmoid)", "status": "passed" | "failed" |
-"not attempted", "message": ...}`` (``_passed`` writes passes, creating an ``ExerciseFailed`` writes the rest).
-``python -m lab_utils.grade`` reads these records; without the variable nothing is written.
+Grading: ``python -m lab_utils.grade`` runs these same checks in its own process, which runs no student code,
+on a ``lab_utils.exchange.RemoteFunction`` in place of the student's function: each call goes to the student's
+kernel as data and comes back as data. A check passes when it returns and fails when it raises ExerciseFailed
+(its ``status`` says "failed" or "not attempted"); it writes nothing anywhere. So a check may only use what a
+RemoteFunction offers: calling it, its ``__name__``, ``source`` (read with ``_uses``) and ``_names_replaced``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
+import importlib
 
 import numpy as np
 
-
-def _record(exercise, status, message):
-    """Append one check outcome to the JSON-lines file named by ``LAB_GRADE_RECORD``, if that is set."""
-    path = os.environ.get("LAB_GRADE_RECORD")
-    if path:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"exercise": str(exercise), "status": status, "message": str(message)}) + "\n")
+from lab_utils.exchange import BadReply, BlockOutput
 
 
 class ExerciseFailed(AssertionError):
@@ -36,8 +30,7 @@ class ExerciseFailed(AssertionError):
 
     def __init__(self, exercise, message, status="failed"):
         super().__init__(f"{exercise}: {message}")
-        self.exercise = exercise
-        _record(exercise, status, message)
+        self.exercise, self.status, self.message = exercise, status, message
 
     def _render_traceback_(self):  # IPython shows these lines instead of a traceback
         return [f"\u274c {self}"]
@@ -50,6 +43,8 @@ def _call(exercise, fn, *args):
                                        "Pass the function itself, without calling it.")
     try:
         result = fn(*args)
+    except BadReply:  # the grader could not read what the student's kernel sent back: not the student's bug
+        raise
     except NotImplementedError:
         raise ExerciseFailed(exercise, "not done yet: replace the `raise NotImplementedError` line "
                                        "with your code, run that cell, then this one.", "not attempted") from None
@@ -68,7 +63,6 @@ def _expect(exercise, condition, message):
 
 
 def _passed(exercise, what):
-    _record(exercise, "passed", what)
     print(f"\u2705 {exercise} passed: {what}")
 
 
@@ -118,12 +112,19 @@ def _not_the_kits(ex, model):
                                      "The exercise is to build it yourself, layer by layer, with keras layers.")
 
 
+def _shares_layer(model, other, name):
+    """Whether ``model``'s layer ``name`` is ``other``'s very layer object (in the grader, as the student's kernel
+    reported it: a model rebuilt from a file shares nothing)."""
+    return model.get_layer(name) is other.get_layer(name) or name in getattr(model, "lab_shared_layers", ())
+
+
 def _uses(fn, names):
     """Which of ``names`` the source of ``fn`` mentions (empty when the source cannot be read)."""
     import inspect
 
+    source = getattr(fn, "source", None)  # a RemoteFunction brings its source from the student's kernel
     try:
-        source = inspect.getsource(fn)
+        source = source if isinstance(source, str) else inspect.getsource(fn)
     except (OSError, TypeError):
         return []
     return [name for name in names if name in source]
@@ -146,13 +147,16 @@ def check_class_counts(class_counts):
     for labels in cases:
         expected = np.bincount(labels, minlength=10)
         got = _as_array(ex, _call(ex, class_counts, labels.copy()))
+        repeats = labels.size // 10  # the long case is written as the expression that makes it, not cut short
+        shown = (f"np.repeat(np.arange(10), {repeats})" if labels.size > 12 and
+                 np.array_equal(labels, np.repeat(np.arange(10), repeats)) else str(labels.tolist()))
         _expect(ex, got.shape == (10,),
-                f"for labels {labels.tolist()[:12]} expected 10 counts (one per digit 0-9), got shape {got.shape}. "
+                f"for labels {shown} expected 10 counts (one per digit 0-9), got shape {got.shape}. "
                 "Digits that never occur still need a count of 0: look at np.bincount's minlength.")
         _expect(ex, np.issubdtype(got.dtype, np.integer),
                 f"expected whole-number counts, got dtype {got.dtype}.")
         _expect(ex, np.array_equal(got, expected),
-                f"for labels {labels.tolist()[:12]} expected {expected.tolist()}, got {got.tolist()}.")
+                f"for labels {shown} expected {expected.tolist()}, got {got.tolist()}.")
     _passed(ex, "class_counts counts every digit, absent ones too.")
 
 
@@ -174,9 +178,12 @@ def check_scale_images(scale_images):
     _expect(ex, got.dtype == np.float32,
             f"expected dtype float32 (what Keras layers compute in), got {got.dtype}. "
             "Convert with .astype('float32') before dividing.")
-    _expect(ex, np.allclose(got, images.astype(np.float32) / 255, atol=1e-6),
-            f"expected pixel 255 to become 1.0 and 0 to stay 0.0; got {float(got.max()):.4g} as the largest "
-            f"value and {float(got.min()):.4g} as the smallest. Divide by 255.")
+    scaled = images.astype(np.float32) / 255
+    wrong = np.argwhere(~np.isclose(got, scaled, atol=1e-6))  # the message quotes the first pixel that differs
+    at = tuple(int(i) for i in wrong[0]) if len(wrong) else (0, 0, 0)
+    _expect(ex, np.allclose(got, scaled, atol=1e-6),
+            f"pixel images[{at[0]}, {at[1]}, {at[2]}] = {images[at]} should become {scaled[at]:.6g}, "
+            f"got {got[at]:.6g}. Divide by 255.")
     _passed(ex, "scale_images gives float32 pixels in [0, 1] with the same shape.")
 
 
@@ -206,8 +213,9 @@ def check_sigmoid(sigmoid):
     _expect(ex, got.shape == (3, 4), f"expected the output to keep the input's shape (3, 4), got {got.shape}.")
     expected = _np_sigmoid(z.numpy())
     if not np.allclose(got, expected, atol=1e-5):
-        two = float(got.reshape(-1)[np.argmin(np.abs(z.numpy().reshape(-1) - 2.18))])
-        raise ExerciseFailed(ex, f"sigmoid(2.18) should be {_np_sigmoid(2.18):.3f}, got {two:.3f}. "
+        at = int(np.argmin(np.isclose(got, expected, atol=1e-5)))  # the first grid point where they differ
+        z_at, expected_at, got_at = float(z.numpy().flat[at]), float(expected.flat[at]), float(got.flat[at])
+        raise ExerciseFailed(ex, f"sigmoid({z_at:.6g}) should be {expected_at:.4g}, got {got_at:.4g}. "
                                  "Check the formula 1 / (1 + exp(-z)), the minus sign included.")
     _finite(ex, _as_array(ex, _call(ex, sigmoid, tf.constant([-100.0, 100.0]))), "sigmoid([-100, 100])")
     _passed(ex, "sigmoid matches 1 / (1 + exp(-z)), keeps shapes and stays finite for large |z|.")
@@ -228,25 +236,38 @@ def check_binary_cross_entropy(binary_cross_entropy):
     terms = -(y * np.log(p) + (1 - y) * np.log(1 - p))
     value = _one_number(ex, _call(ex, binary_cross_entropy, tf.constant(y), tf.constant(p)),
                         "one number (the mean over the examples; average with tf.reduce_mean)")
-    _finite(ex, np.array(value), "binary_cross_entropy(y, p) on probabilities between 0.2 and 0.99")
-    _expect(ex, value >= 0, f"got {value:.4f}: cross-entropy is never negative. Mind the minus sign in front.")
+    case = f"y={y.astype(int).tolist()} and p={[round(float(v), 4) for v in p]}"
+    _finite(ex, np.array(value), f"binary_cross_entropy(y, p) for {case}")
+    _expect(ex, value >= 0, f"for {case} got {value:.4f}: cross-entropy is never negative. Mind the minus sign "
+                            "in front.")
     _expect(ex, not np.isclose(value, terms.sum(), rtol=1e-4),
-            f"got {value:.4f}, the sum over the examples; expected the mean {terms.mean():.4f}.")
+            f"for {case} got {value:.4f}, the sum over the examples; expected the mean {terms.mean():.4f}.")
     _expect(ex, np.isclose(value, terms.mean(), rtol=1e-4),
-            f"for y={y.tolist()} and p={p.tolist()} expected {terms.mean():.4f}, got {value:.4f}.")
+            f"for {case} expected {terms.mean():.4f}, got {value:.4f}.")
     _passed(ex, f"binary_cross_entropy gives {terms.mean():.4f} on the test case, as expected.")
 
 
 @contextlib.contextmanager
-def _names_replaced(namespace, replacements):
-    """Within the block, ``namespace`` (a function's globals: the notebook's names) maps ``replacements``' names to
-    their values; afterwards every name is as it was, and a name that was missing is missing again."""
+def _names_replaced(fn, replacements):
+    """Within the block, the names of ``replacements`` in ``fn``'s globals (the notebook's names) mean the functions
+    their dotted paths name (``{"sigmoid": "tensorflow.math.sigmoid"}``); afterwards every name is as it was, and a
+    name that was missing is missing again. The grader's RemoteFunction does the same in the student's kernel."""
+    if hasattr(fn, "names") and not hasattr(fn, "__globals__"):  # lab_utils.exchange.RemoteFunction
+        fn.names = dict(replacements)
+        try:
+            yield
+        finally:
+            fn.names = {}
+        return
+    namespace = getattr(fn, "__globals__", None)
     if namespace is None:  # not a Python function (a builtin, a callable object): nothing to replace
         yield
         return
     missing = object()
     saved = {name: namespace.get(name, missing) for name in replacements}
-    namespace.update(replacements)
+    for name, dotted in replacements.items():
+        module, _, attribute = dotted.rpartition(".")
+        namespace[name] = getattr(importlib.import_module(module), attribute)
     try:
         yield
     finally:
@@ -278,11 +299,8 @@ def check_gradient_step(gradient_step):
     w0, b0, lr = np.array([0.5, -0.3], np.float32), np.float32(0.1), 0.5
     w, b = tf.Variable(w0), tf.Variable(b0)
 
-    def binary_cross_entropy(y, p):
-        return -tf.reduce_mean(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p))
-
-    reference = {"sigmoid": tf.math.sigmoid, "binary_cross_entropy": binary_cross_entropy}
-    with _names_replaced(getattr(gradient_step, "__globals__", None), reference):
+    reference = {"sigmoid": "tensorflow.math.sigmoid", "binary_cross_entropy": "keras.losses.binary_crossentropy"}
+    with _names_replaced(gradient_step, reference):
         returned = _call(ex, gradient_step, w, b, tf.constant(x), tf.constant(y), lr)
     p = _np_sigmoid(x @ w0 + b0)
     loss = float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))
@@ -293,13 +311,16 @@ def check_gradient_step(gradient_step):
             "w.assign_sub(...) and b.assign_sub(...); `w = w - ...` only makes a new local name.")
     _expect(ex, not np.allclose(new_w, w0 + lr * x.T @ (p - y) / len(y), atol=1e-4),
             "the step went uphill: it added the gradient. Subtract learning_rate * gradient.")
+    start = (f"w = {[round(float(v), 4) for v in w0]}, b = {float(b0):.4g}, learning_rate = {lr}, "
+             f"x = np.random.default_rng(3).standard_normal((8, 2)), y = {y.astype(int).tolist()}")
     _expect(ex, np.allclose(new_w, w1, atol=1e-4) and np.isclose(new_b, b1, atol=1e-4),
-            f"after one step expected w = {np.round(w1, 4).tolist()}, b = {b1:.4f}; "
+            f"after one step from {start} expected w = {np.round(w1, 4).tolist()}, b = {b1:.4f}; "
             f"got w = {np.round(new_w, 4).tolist()}, b = {new_b:.4f}. Take the gradient of the loss with "
             "tf.GradientTape with respect to [w, b] and scale it by learning_rate.")
     got_loss = _as_array(ex, returned)
     _expect(ex, got_loss.size == 1 and np.isclose(float(got_loss.reshape(-1)[0]), loss, rtol=1e-4),
-            f"expected the function to return the loss before the step, {loss:.4f}; got {got_loss.tolist()}.")
+            f"for {start} expected the function to return the loss before the step, {loss:.4f}; "
+            f"got {got_loss.tolist()}.")
     _passed(ex, "one step of gradient descent moves w and b exactly as the calculus says.")
 
 
@@ -331,19 +352,21 @@ def check_softmax_cross_entropy(softmax_cross_entropy):
                       "one number (the mean over the batch)")
     expected = reference(logits, labels)
     _expect(ex, np.isclose(got, expected, rtol=1e-4),
-            f"on ordinary logits expected {expected:.4f}, got {got:.4f}. The loss of one example is "
+            f"for logits = np.random.default_rng(4).normal(0, 2, {logits.shape}) and labels = {labels.tolist()} "
+            f"expected {expected:.4f}, got {got:.4f}. The loss of one example is "
             "log(sum_j exp(logit_j)) - logit_label, with the sum over the classes (axis=1), "
             "averaged over the examples.")
     big = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 990.0]], np.float32)
     big_labels = np.array([1, 2], np.int32)
     got = _as_array(ex, _call(ex, softmax_cross_entropy, tf.constant(big), tf.constant(big_labels)))
+    big_case = f"logits = {big.astype(int).tolist()} and labels = {big_labels.tolist()}"
     _expect(ex, np.all(np.isfinite(got)),
-            f"on logits around 1000 it gives {got.tolist()}: exp(1000) overflows. Subtract each row's "
+            f"for {big_case} it gives {got.tolist()}: exp(1000) overflows. Subtract each row's "
             "largest logit before exp (the log-sum-exp trick); the loss does not change.")
     got = _one_number(ex, got, "one number (the mean over the batch)")
     expected = reference(big, big_labels)
     _expect(ex, np.isclose(got, expected, rtol=1e-4),
-            f"on logits around 1000 expected {expected:.4f}, got {got:.4f}.")
+            f"for {big_case} expected {expected:.4f}, got {got:.4f}.")
     _passed(ex, "softmax_cross_entropy matches TensorFlow's and stays finite for logits of 1000.")
 
 
@@ -358,7 +381,8 @@ def check_softmax_regression(build_model):
 
     ex = "Exercise 5 (softmax regression in Keras)"
     model, out = _build_and_run(ex, build_model, (4, 784), 5, "Start with keras.Input(shape=(784,)).")
-    _expect(ex, out.shape == (4, 10), f"expected 10 outputs per image (one per digit), got shape {out.shape}.")
+    _expect(ex, out.shape == (4, 10), f"for a batch of shape (4, 784) expected 10 outputs per image (one per digit), "
+                                      f"output shape (4, 10); got {out.shape}.")
     params = model.count_params()
     _expect(ex, params == 784 * 10 + 10, f"expected 784 x 10 weights + 10 biases = 7,850 parameters, "
                                          f"got {params:,}. Softmax regression has no hidden layer.")
@@ -396,13 +420,14 @@ def check_feature_map(feature_map):
     if features.ndim == 1:
         features = features[:, None]
     _expect(ex, features.ndim == 2 and len(features) == len(X),
-            f"expected one row of features per point, shape (400, k); got {features.shape}.")
+            f"for X of shape {X.shape} (circles(n=400, seed=1)) expected one row of features per point, "
+            f"shape ({len(X)}, k); got {features.shape}.")
     _expect(ex, np.issubdtype(features.dtype, np.number) and np.all(np.isfinite(features)),
             "the features must be finite numbers.")
     score = _linear_fit_accuracy(features.astype(np.float64), y)
     _expect(ex, score >= 0.95,
-            f"a linear classifier on your features reaches only {score:.0%} on fresh circles (95% needed). "
-            "Add a feature that is small on the inner circle and large on the outer ring.")
+            f"on your features of the points of circles(n=400, seed=1) a linear classifier reaches only {score:.0%} "
+            "right (95% needed). Add a feature that is small on the inner circle and large on the outer ring.")
     _passed(ex, f"on your features a linear classifier separates the circles ({score:.0%} right).")
 
 
@@ -443,7 +468,10 @@ def check_backward(backward):
                     if name in ("dW2", "db2") else
                     "going back through tanh multiplies by its derivative, 1 - h**2, at the hidden units; then ask "
                     "how each hidden pre-activation changes with W1 and b1.")
-            raise ExerciseFailed(ex, f"{name} differs from tf.GradientTape's: expected {np.round(e, 4).tolist()}, "
+            example = (f"x = {np.round(x, 4).tolist()}, y = {y} (W1, b1, W2, b2 drawn after x from "
+                       "np.random.default_rng(6))")
+            raise ExerciseFailed(ex, f"for {example} {name} differs from tf.GradientTape's: "
+                                     f"expected {np.round(e, 4).tolist()}, "
                                      f"got {np.round(_as_array(ex, g), 4).tolist()}. Hint: {hint}")
     _passed(ex, "your four gradients match tf.GradientTape's to 6 decimals.")
 
@@ -461,7 +489,8 @@ def check_mlp(build_mlp):
     ex = "Exercise 2 (build_mlp)"
     model, out = _build_and_run(ex, build_mlp, (4, 28, 28, 1), 7,
                                 "Start with keras.Input(shape=(28, 28, 1)) and Flatten.")
-    _expect(ex, out.shape == (4, 10), f"expected 10 outputs per image, got shape {out.shape}.")
+    _expect(ex, out.shape == (4, 10), f"for a batch of shape (4, 28, 28, 1) expected 10 outputs per image, output "
+                                      f"shape (4, 10); got {out.shape}.")
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     hidden = dense[:-1]
     _expect(ex, [layer.units for layer in hidden] == [256, 128],
@@ -512,8 +541,9 @@ def check_conv2d(conv2d):
             if np.allclose(got, flipped, atol=1e-6):
                 raise ExerciseFailed(ex, "your result is the kernel flipped: that is the mathematicians' convolution. "
                                          "Deep learning's conv2d slides the kernel as it is (cross-correlation).")
-            raise ExerciseFailed(ex, f"for {where} the values differ from tf.nn.conv2d's: expected top-left "
-                                     f"{expected[0, 0]:.4f}, got {got[0, 0]:.4f}. Output (i, j) is the sum of "
+            i, j = (int(k) for k in np.argwhere(~np.isclose(got, expected, atol=1e-6))[0])  # the first that differs
+            raise ExerciseFailed(ex, f"for {where} output ({i}, {j}) differs from tf.nn.conv2d's: expected "
+                                     f"{expected[i, j]:.4f}, got {got[i, j]:.4f}. Output (i, j) is the sum of "
                                      "kernel * the patch of the padded image starting at (i * stride, j * stride).")
     _passed(ex, f"your conv2d matches tf.nn.conv2d on {len(cases)} shapes, strides and paddings.")
 
@@ -522,11 +552,12 @@ def _check_formula(ex, fn, cases, hints, done):
     """Run ``fn`` on each case; compare with the expected whole number; on failure, use the first hint that fits."""
     for args, expected in cases:
         got = _call(ex, fn, *args)
+        call = f"{ex[ex.index('(') + 1:-1]}{args}"  # the call as the student writes it: output_size(28, 5, 0, 1)
         _expect(ex, isinstance(got, (int, np.integer)) or (isinstance(got, float) and got.is_integer()),
-                f"for {args} expected a whole number, got {got!r}. Use // for division.")
+                f"for {call} expected a whole number, got {got!r}. Use // for division.")
         if int(got) != expected:
             hint = next((h for wrong, h in hints if wrong(*args) == int(got)), "")
-            raise ExerciseFailed(ex, f"for {args} expected {expected}, got {int(got)}. {hint}".strip())
+            raise ExerciseFailed(ex, f"for {call} expected {expected}, got {int(got)}. {hint}".strip())
     _passed(ex, done)
 
 
@@ -597,7 +628,8 @@ def check_lenet(build_lenet):
         raise ExerciseFailed(ex, "a layer's input became smaller than its 5x5 kernel. C5 needs S4's maps to be 5x5: "
                                  "the first convolution needs padding=\"same\" (LeNet's 32x32 input is MNIST's 28x28 "
                                  "plus a border), and the others none.") from None
-    _expect(ex, out.shape == (2, 10), f"expected 10 outputs per image, got shape {out.shape}.")
+    _expect(ex, out.shape == (2, 10), f"for a batch of shape (2, 28, 28, 1) expected 10 outputs per image, output "
+                                      f"shape (2, 10); got {out.shape}.")
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     pools = [layer for layer in model.layers if isinstance(layer, keras.layers.MaxPooling2D)]
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
@@ -654,7 +686,7 @@ def check_build_transfer(build_transfer):
                 except ValueError:
                     raise ExerciseFailed(ex, f"{case} the model has no layer {name!r}: build it with "
                                              "lenet(num_classes=5), which names its layers C1, C3, C5, F6.") from None
-                _expect(ex, layer is not base.get_layer(name),
+                _expect(ex, not _shares_layer(model, base, name),
                         f"{case} layer {name} is the base's own layer object, shared: training the new network would "
                         "change the base too. Build a fresh lenet() and copy weights with set_weights().")
                 same = all(np.array_equal(a, b) for a, b in zip(layer.get_weights(), base_weights[name]))
@@ -721,16 +753,20 @@ def check_layer_arithmetic(layer_arithmetic):
         except (TypeError, ValueError):
             raise ExerciseFailed(ex, f"expected a list of (side, channels, parameters) rows, got {got!r:.200}.") \
                 from None
-        _expect(ex, len(got) == len(layers), f"expected one row per layer ({len(layers)}), got {len(got)}.")
-        for layer, g, e in zip(layers, got, expected):
+        _expect(ex, len(got) == len(layers), f"for {len(layers)} layers on a {side}x{side}x{channels} input expected "
+                                             f"one row per layer ({len(layers)}), got {len(got)}.")
+        inputs = [(side, channels)] + [row[:2] for row in expected]  # what each layer sees: the row before it
+        for k, (layer, g, e) in enumerate(zip(layers, got, expected)):
             if g == e:
                 continue
+            s, c = inputs[k]
             what = {"conv": "a convolution's side and parameters follow Lab 3's arithmetic (padding on both sides)",
                     "pool": "pooling changes the side like a convolution without padding, keeps the channels and has "
                             "no parameters",
                     "dense": "a dense layer sees every number of its input map, and each unit has a bias"}[layer[0]]
-            raise ExerciseFailed(ex, f"for {layer} on a {side}x{side}x{channels} input the rows go wrong: expected "
-                                     f"{e}, got {g}. Remember: {what}; each row's output is the next layer's input.")
+            raise ExerciseFailed(ex, f"for layer {k + 1} of {len(layers)}, {layer}, on a {s}x{s}x{c} input expected "
+                                     f"the row {e}, got {g}. Remember: {what}; each row's output is the next layer's "
+                                     "input.")
     _passed(ex, "every row of AlexNet's table is right: conv1 gives 55 x 55 x 96 with 34,944 parameters.")
 
 
@@ -795,12 +831,12 @@ def check_head_params(head_params):
         except (TypeError, ValueError):
             raise ExerciseFailed(ex, f"expected two numbers (dense head, GAP head), got {got!r:.100}.") from None
         _expect(ex, len(got) == 2, f"expected two numbers (dense head, GAP head), got {len(got)}.")
-        _expect(ex, got[0] == expected[0], f"for {case} the dense head has {expected[0]:,} parameters, you found "
-                                           f"{got[0]:,}: the first layer sees side x side x channels inputs, and every "
-                                           "layer has one bias per unit.")
-        _expect(ex, got[1] == expected[1], f"for {case} the GAP head has {expected[1]:,} parameters, you found "
-                                           f"{got[1]:,}: a 1x1 convolution has channels x classes weights and one "
-                                           "bias per class; pooling has none.")
+        _expect(ex, got[0] == expected[0], f"for head_params{case} the dense head has {expected[0]:,} parameters, "
+                                           f"you found {got[0]:,}: the first layer sees side x side x channels inputs, "
+                                           "and every layer has one bias per unit.")
+        _expect(ex, got[1] == expected[1], f"for head_params{case} the GAP head has {expected[1]:,} parameters, "
+                                           f"you found {got[1]:,}: a 1x1 convolution has channels x classes weights "
+                                           "and one bias per class; pooling has none.")
     _passed(ex, "on LeNet's 5x5x16 map: 59,134 parameters for the dense head, 170 for the GAP head.")
 
 
@@ -811,8 +847,8 @@ def _block_model(ex, block, shape, *args):
 
     inputs = keras.Input(shape)
     out = _call(ex, block, inputs, *args)
-    try:
-        model = keras.Model(inputs, out)
+    try:  # from the grader's RemoteFunction, the block comes back already made into a model
+        model = out.model if isinstance(out, BlockOutput) else keras.Model(inputs, out)
     except Exception as e:
         raise ExerciseFailed(ex, f"expected the block's output tensor, built from x; got {type(out).__name__}, from "
                                  f"which no model can be made ({type(e).__name__}).") from None
@@ -838,9 +874,9 @@ def check_inception_block(inception_block):
         model = _block_model(ex, inception_block, (14, 14, channels), *widths)
         out = model.output
         _expect(ex, tuple(out.shape) == (None, 14, 14, sum(widths)),
-                f"for widths {widths} the block's output is {tuple(out.shape)}; expected (None, 14, 14, {sum(widths)}):"
-                " every branch keeps the side (padding=\"same\", pooling with strides=1) and the branches are "
-                "concatenated along the channels.")
+                f"for x of shape (None, 14, 14, {channels}) and widths {widths} the block's output is "
+                f"{tuple(out.shape)}; expected (None, 14, 14, {sum(widths)}): every branch keeps the side "
+                "(padding=\"same\", pooling with strides=1) and the branches are concatenated along the channels.")
         sizes = sorted(l.kernel_size for l in model.layers if isinstance(l, keras.layers.Conv2D))
         _expect(ex, (3, 3) in sizes and (5, 5) in sizes and sizes.count((1, 1)) >= 4,
                 f"expected 1x1 convolutions in every branch and a 3x3 and a 5x5 one; found {sizes}.")
@@ -869,8 +905,8 @@ def check_residual_block(residual_block):
 
     same = build((7, 7, 8), 8, 1)
     _expect(ex, tuple(same.output.shape) == (None, 7, 7, 8),
-            f"with 8 channels in and out and strides=1 the output is {tuple(same.output.shape)}; expected "
-            "(None, 7, 7, 8).")
+            f"for x of shape (None, 7, 7, 8), filters=8 and strides=1 the output is {tuple(same.output.shape)}; "
+            "expected (None, 7, 7, 8).")
     _expect(ex, any(isinstance(l, keras.layers.Add) for l in same.layers),
             "no Add layer: the block's output is F(x) + x (keras.layers.Add()).")
     norms = [l for l in same.layers if isinstance(l, keras.layers.BatchNormalization)]
@@ -887,8 +923,8 @@ def check_residual_block(residual_block):
             "ReLU(0 + x) = x. Add the input itself, then apply ReLU after the addition.")
     down = build((14, 14, 8), 16, 2)
     _expect(ex, tuple(down.output.shape) == (None, 7, 7, 16),
-            f"with strides=2 and 16 filters on 14x14x8 the output is {tuple(down.output.shape)}; expected "
-            "(None, 7, 7, 16).")
+            f"for x of shape (None, 14, 14, 8), filters=16 and strides=2 the output is {tuple(down.output.shape)}; "
+            "expected (None, 7, 7, 16).")
     projections = [l for l in down.layers if isinstance(l, keras.layers.Conv2D) and l.kernel_size == (1, 1)]
     _expect(ex, len(projections) == 1 and projections[0].strides == (2, 2),
             "when the shape changes, the shortcut needs one 1x1 convolution with the block's strides (a projection).")

@@ -33,6 +33,7 @@ def test_accuracy_is_the_fraction_of_images_classified_as_their_labels():
     assert accuracy(model, images, labels, batch_size=2) == 3 / 5  # over batches of 2, 2 and 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(ACCURACY_TARGETS))
 def test_reference_model_trained_on_the_sample_reaches_its_target_on_official_mnist(name, sample_and_official_test):
     x_train, y_train, x_test, y_test = sample_and_official_test

@@ -11,6 +11,8 @@ import pytest
 RUNNABLE_EXAMPLES = [
     "lab_utils.checks.check_class_counts",
     "lab_utils.checks.check_scale_images",
+    "lab_utils.grade.file_names",
+    "lab_utils.sandbox.parse_size",
     "lab_utils.labgen.strip_solutions",
     "lab_utils.plot.confusion_matrix",
     "lab_utils.plot.most_confident_mistakes",

@@ -114,6 +114,7 @@ def run_cell(page, index):
     page.keyboard.press("Shift+Enter")
 
 
+@pytest.mark.slow
 def test_drawing_a_one_and_a_zero_shows_the_prediction_and_reaches_python(front_end, tmp_path):
     name, url, sessions = front_end
     with sync_api.sync_playwright() as p:

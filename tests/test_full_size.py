@@ -32,6 +32,7 @@ def test_every_lab_that_trains_on_mnist_has_the_cap():
     assert [p.name for p in CAPPED] == [p.name for p in SOLUTIONS if p.name != "00_setup.ipynb"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", CAPPED, ids=lambda p: p.name)
 def test_at_full_size_on_a_cpu_a_lab_trains_on_its_cpu_share_and_says_so(path, full_size_folder, tmp_path,
                                                                          monkeypatch):

@@ -263,7 +263,7 @@ def test_grades_csv_has_one_row_per_submission_and_one_column_per_exercise(batch
 
 def test_each_graded_notebook_gets_an_executed_copy_and_each_student_a_feedback_file(batch):
     out = batch[1]
-    assert {p.stem for p in (out / "feedback").glob("*.md")} == {grade._safe(s) for s in batch[0]}
+    assert {p.stem for p in (out / "feedback").glob("*.md")} == set(grade.file_names(batch[0]))
     executed = load(out / "executed" / "solution.ipynb")
     assert any("passed" in json.dumps(c.get("outputs", [])) for c in executed["cells"])
     text = (out / "feedback" / "wrong1.md").read_text(encoding="utf-8")
@@ -295,7 +295,7 @@ def test_without_a_parameters_tag_the_fast_settings_follow_the_cell_that_assigns
     nb = nbformat.read(ROOT / "solutions" / f"{LAB}.ipynb", as_version=4)
     for cell in nb.cells:
         cell.metadata.pop("tags", None)
-    prepared, origin = grade.prepare(nb, grade.lab_exercises(ROOT / "solutions" / f"{LAB}.ipynb"), LAB, "records")
+    prepared, origin, after = grade.prepare(nb, grade.lab_exercises(ROOT / "solutions" / f"{LAB}.ipynb"), LAB)
     index = next(i for i, c in enumerate(prepared.cells) if c.metadata.get("grader", {}).get("phase") == "parameters")
     assert "EPOCHS = 1" in prepared.cells[index].source
     assert prepared.cells[index - 1].source.startswith("SEED = 42")  # the solution's parameters cell
@@ -312,3 +312,72 @@ def test_the_command_line_grades_a_bad_file_and_says_where_the_grades_are(tmp_pa
     assert done.returncode == 0, done.stderr
     assert "graded 1 submissions" in done.stdout
     assert rows(tmp_path / "out" / "grades.csv")[0]["total"] == "0"
+
+
+def test_names_that_differ_only_in_spaces_or_case_get_distinct_files():
+    assert grade.file_names(["alice smith", "alice_smith", "Alice_Smith"]) == [
+        "alice_smith", "alice_smith (2)", "Alice_Smith (3)"]
+
+
+def test_a_missing_lab_is_an_error_that_names_the_labs_there_are():
+    with pytest.raises(LookupError, match="there are: 00_setup, 01_linear_model"):
+        grade.find_solution("09")
+
+
+def test_the_graders_copy_of_the_package_holds_neither_the_checks_references_nor_the_labs_builder(tmp_path):
+    copy = grade.package_without_answers("02_mlp", tmp_path)
+    checks_text = (copy / "checks.py").read_text()
+    assert "def check_" not in checks_text and "_layer_arithmetic" not in checks_text
+    scope = {}
+    exec((copy / "models.py").read_text(), scope)
+    with pytest.raises(RuntimeError, match="not available while this lab is graded"):
+        scope["mlp"]()
+    assert scope["lenet"]().count_params() == 61_706  # a builder another lab asks for stays
+
+
+def test_the_kits_own_notebooks_are_never_flagged():
+    import nbformat
+
+    for solution in sorted((ROOT / "solutions").glob("*.ipynb")):
+        for nb in (solution, ROOT / "labs" / solution.name):
+            assert grade.tampering(nbformat.read(nb, as_version=4), grade.kit_cells(solution.stem)) == []
+
+
+def test_a_student_cell_that_replaces_a_check_is_flagged():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from lab_utils import checks\n"
+                                                                    "checks.check_sigmoid = print")])
+    assert grade.tampering(nb) == ["replaced lab_utils.checks"]
+
+
+def test_roster_overrides_and_gradebook_files_from_the_command_line(tmp_path):
+    save("{", tmp_path / "s" / "bob.ipynb")
+    save("{", tmp_path / "s" / "Eve Stranger.ipynb")
+    (tmp_path / "roster.csv").write_text("student,name,email,id\n"
+                                         "bob,Bob B,bob@x.org,11\nalice,Alice A,alice@x.org,12\n")
+    (tmp_path / "overrides.csv").write_text("student,exercise,points,reason\nbob,1,1,asked in class\n")
+    done = subprocess.run([sys.executable, "-m", "lab_utils.grade", "01", str(tmp_path / "s"), "--out",
+                           str(tmp_path / "out"), "--roster", str(tmp_path / "roster.csv"), "--overrides",
+                           str(tmp_path / "overrides.csv"), "--format", "canvas", "--format", "moodle"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    table = {r["student"]: r for r in rows(tmp_path / "out" / "grades.csv")}
+    assert list(table) == ["bob", "alice", "Eve Stranger"]
+    assert (table["bob"]["ex1_sigmoid"], table["alice"]["total"]) == ("1", "0")
+    assert "no submission" in table["alice"]["note"] and "matches no one" in table["Eve Stranger"]["note"]
+    assert "asked in class" in (tmp_path / "out" / "feedback" / "bob.md").read_text()
+    canvas = (tmp_path / "out" / "canvas.csv").read_text().splitlines()
+    assert canvas[0].startswith("Student,ID,SIS User ID,SIS Login ID,Section,") and canvas[1].startswith(
+        "Points Possible")
+    assert (tmp_path / "out" / "moodle.csv").read_text().splitlines()[0].startswith("email,")
+
+
+def test_a_bad_roster_stops_before_grading_with_a_message_that_names_it(tmp_path):
+    save("{", tmp_path / "bob.ipynb")
+    (tmp_path / "roster.csv").write_text("name\nBob\n")
+    done = subprocess.run([sys.executable, "-m", "lab_utils.grade", "01", str(tmp_path / "bob.ipynb"), "--out",
+                           str(tmp_path / "out"), "--roster", str(tmp_path / "roster.csv")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "roster.csv" in done.stderr and "student" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -22,6 +22,7 @@ def first_exercise(nb):
     raise LookupError("no exercise cell")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lab", LABS, ids=[p.stem for p in LABS])
 def test_run_all_on_a_fresh_lab_stops_at_the_first_exercise_and_names_it(lab, tmp_path, monkeypatch):
     monkeypatch.setenv("LAB_OFFLINE", "1")

@@ -35,6 +35,7 @@ def test_the_notebook_saves_its_model_where_its_parameters_say(notebook, name):
 
 @pytest.mark.skipif(not has_official_test_set(),
                     reason=f"official MNIST test set not found at {OFFICIAL_TEST_DIR}")
+@pytest.mark.slow
 @pytest.mark.parametrize("notebook, name", CASES, ids=[c[0] for c in CASES])
 def test_the_notebooks_own_model_reaches_the_labs_target_on_official_mnist(notebook, name, tmp_path):
     model, _ = run_for_model(ROOT / "solutions" / notebook, tmp_path)

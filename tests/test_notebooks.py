@@ -18,6 +18,7 @@ from notebooks import ROOT, SOLUTIONS, load
 QUICK = {f"{name}.ipynb": values for name, values in FAST_PARAMETERS.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
 def test_a_solution_runs_top_to_bottom_twice_in_one_kernel(path):
     nb = nbformat.read(path, as_version=4)
@@ -39,6 +40,7 @@ def test_quick_settings_name_only_real_parameters():
         assert set(quick) <= assigned, f"{name}: {set(quick) - assigned} are not parameters"
 
 
+@pytest.mark.slow
 def test_a_solution_runs_with_other_parameters_through_papermill(tmp_path):
     import papermill
 
