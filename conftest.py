@@ -17,7 +17,7 @@ os.environ.setdefault("LAB_DATA_SOURCE", "embedded")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # Module-scoped fixtures that grade a batch of notebooks in real kernels (minutes each).
-GRADER_BATCHES = {"batch", "graded", "lab1"}
+GRADER_BATCHES = {"batch", "graded", "lab1", "kit_builders"}
 # Test modules whose batch fixture must run once: one worker runs all their tests.
 ONE_WORKER = {"tests/test_grade.py", "tests/test_grade_labs.py", "tests/test_grade_tampering.py"}
 

@@ -18,11 +18,10 @@ RemoteFunction offers: calling it, its ``__name__``, ``source`` (read with ``_us
 from __future__ import annotations
 
 import contextlib
-import importlib
 
 import numpy as np
 
-from lab_utils.exchange import BadReply, BlockOutput
+from lab_utils.exchange import BadReply, BlockOutput, names_replaced
 
 
 class ExerciseFailed(AssertionError):
@@ -259,23 +258,8 @@ def _names_replaced(fn, replacements):
         finally:
             fn.names = {}
         return
-    namespace = getattr(fn, "__globals__", None)
-    if namespace is None:  # not a Python function (a builtin, a callable object): nothing to replace
+    with names_replaced(getattr(fn, "__globals__", None), replacements):
         yield
-        return
-    missing = object()
-    saved = {name: namespace.get(name, missing) for name in replacements}
-    for name, dotted in replacements.items():
-        module, _, attribute = dotted.rpartition(".")
-        namespace[name] = getattr(importlib.import_module(module), attribute)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is missing:
-                namespace.pop(name, None)
-            else:
-                namespace[name] = value
 
 
 def check_gradient_step(gradient_step):

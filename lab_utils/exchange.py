@@ -15,6 +15,7 @@ cell is what the grader decides.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -344,13 +345,37 @@ def read(folder, name, remote=True):
 
 # --------------------------------------------------------------------------- the kernel's side
 
+@contextlib.contextmanager
+def names_replaced(namespace, replacements):
+    """Within the block, each name of ``replacements`` in ``namespace`` (a function's globals) means the function its
+    dotted path names (``{"sigmoid": "tensorflow.math.sigmoid"}``); afterwards every name is as it was, and a name
+    that was missing is missing again. ``namespace=None`` (not a Python function): nothing is replaced."""
+    import importlib
+
+    if namespace is None:
+        yield
+        return
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in replacements}
+    try:
+        for name, dotted in replacements.items():
+            module, _, attribute = dotted.rpartition(".")
+            namespace[name] = getattr(importlib.import_module(module), attribute)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
+
+
 def serve(namespace, folder):
     """In the student's kernel: answer the request in ``folder`` about the function it names, then return.
 
     ``request.json`` asks ``describe`` (does the name exist, is it callable, its source) or ``call`` (call it on the
     arguments, with some notebook names meaning the kit's own functions meanwhile); the answer goes to ``reply``.
     """
-    import importlib
     import inspect
 
     folder = Path(folder)
@@ -370,24 +395,11 @@ def serve(namespace, folder):
                                 "_arguments": ()}, {"value": fn if name in namespace and not callable(fn) else None})
         return
     args = values.get("args", [])
-    replaced = {}
-    globals_ = getattr(fn, "__globals__", None)
-    missing = object()
-    for local, dotted in (request.get("names") or {}).items():
-        module, _, attribute = dotted.rpartition(".")
-        if globals_ is not None:
-            replaced[local] = globals_.get(local, missing)
-            globals_[local] = getattr(importlib.import_module(module), attribute)
     try:
-        result, raised = fn(*args), None
+        with names_replaced(getattr(fn, "__globals__", None), request.get("names") or {}):
+            result, raised = fn(*args), None
     except BaseException as e:  # the student's error (or the grader's interrupt), reported as data
         result, raised = None, {"kind": type(e).__name__, "text": (str(e).strip().splitlines() or [""])[0][:300]}
-    finally:
-        for local, value in replaced.items():
-            if value is missing:
-                globals_.pop(local, None)
-            else:
-                globals_[local] = value
     after = [a if _mutable(a) else None for a in args]
     write(folder, "reply", {"raised": raised, "_arguments": args}, {"result": result, "after": after})
 

@@ -51,6 +51,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from lab_utils.gradebook import write_atomic
+
 SOLUTIONS_DIR = Path(__file__).resolve().parents[1] / "solutions"
 EXERCISE_HEADER = re.compile(r"^#\s*Exercise\s+(\w+)\s*:")
 CHECK_CALL = re.compile(r"^\s*checks\.(check_\w+)\((\w+)\)\s*$")  # a check cell: nothing but the call
@@ -626,7 +628,7 @@ def grade_one(spec, report=lambda number, judged: None):
              f"The box lacked: {limits}." if limits else ""]
     result["note"] = " ".join(filter(None, notes))
     nb.cells = [c for c, o in zip(nb.cells, origin) if o is not None]
-    _write_atomic(spec["executed"], nbformat.writes(_trimmed(nb)))
+    write_atomic(spec["executed"], nbformat.writes(_trimmed(nb)))
     return result
 
 
@@ -646,22 +648,6 @@ def _worker():
 
 
 # --------------------------------------------------------------------------- the batch
-
-def _write_atomic(path, text):
-    """Write ``text`` to ``path`` through a unique temporary file beside it, so that no reader sees half of it."""
-    import tempfile
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
 
 def collect(paths, lab_name):
     """The submissions named on the command line, as ``(student, path or None, note)``; folders are searched
@@ -886,7 +872,7 @@ def write_reports(results, exercises, out, names, lab_name, hidden=False):
         writer.writerow([r["student"], r["file"], *[f"{ex[e['number']]['points']:g}" for e in exercises],
                          f"{sum(x['points'] for x in ex.values()):g}", f"{total:g}", *hidden_cells,
                          _flag_text(r), r["note"]])
-    _write_atomic(out / "grades.csv", buffer.getvalue())
+    write_atomic(out / "grades.csv", buffer.getvalue())
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -898,11 +884,11 @@ def write_reports(results, exercises, out, names, lab_name, hidden=False):
             h = x.get("hidden") or {}
             writer.writerow([r["student"], e["column"], x["status"], f"{x['points']:g}", f"{x['out_of']:g}",
                              x["message"], h.get("status", ""), h.get("message", ""), _flag_text(r)])
-    _write_atomic(out / "details.csv", buffer.getvalue())
-    _write_atomic(out / "summary.md", summary(results, exercises, lab_name))
+    write_atomic(out / "details.csv", buffer.getvalue())
+    write_atomic(out / "summary.md", summary(results, exercises, lab_name))
     pass_rate_chart(results, exercises, lab_name, out / "summary.png")
     for r, name in zip(results, names):
-        _write_atomic(out / "feedback" / f"{name}.md", feedback(r, exercises, lab_name))
+        write_atomic(out / "feedback" / f"{name}.md", feedback(r, exercises, lab_name))
 
 
 def _flag_text(result):

@@ -252,18 +252,29 @@ def _rostered(results, exercises, roster):
     return list(zip(roster, rows))  # the submissions that match no one come after the roster's rows: left out
 
 
-def _write_atomic(path, rows):
-    """Write CSV rows to ``path`` through a temporary file in the same folder, so that a reader never sees half."""
+def write_atomic(path, text):
+    """Write ``text`` to ``path`` through a unique temporary file in the same folder, then rename it: a reader never
+    sees half a file, and an interrupted run leaves the old one whole.
+
+    Example:
+        >>> write_atomic("grades/grades.csv", "student,total\\nalice,6\\n")
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            csv.writer(f).writerows(rows)
+            f.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_csv(path, rows):
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    write_atomic(path, buffer.getvalue())
 
 
 def write_canvas(results, exercises, path, assignment="Lab 01", roster=None):
@@ -288,7 +299,7 @@ def write_canvas(results, exercises, path, assignment="Lab 01", roster=None):
     for s, r in _rostered(results, exercises, roster):
         rows.append([s.get("name") or s["student"], s.get("id", ""), s.get("sis_id", ""), s.get("login", ""),
                      s.get("section", ""), _total(r)])
-    _write_atomic(path, rows)
+    _write_csv(path, rows)
 
 
 def write_moodle(results, exercises, path, item="Lab 01", roster=None):
@@ -316,4 +327,4 @@ def write_moodle(results, exercises, path, item="Lab 01", roster=None):
             raise ValueError(f"Moodle finds students by their {field}, and the roster has none for "
                              f"{s['student']!r}; fill it in.")
         rows.append([s[field], _total(r)])
-    _write_atomic(path, rows)
+    _write_csv(path, rows)

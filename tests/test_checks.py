@@ -66,12 +66,24 @@ def raises_value_error(*args, **kwargs):
     raise ValueError("odd input")
 
 
+# What the message about each odd answer must say came back, in words a student can match to their code: None and
+# how to fix it; the exception, quoted; the string, by its type or its value; the one-element NaN array, by its type,
+# its value or its shape (as a check sees it, (1,) or, made a column, (1, 1)).
+SAYS_WHAT_CAME_BACK = {
+    returns_none: r"expected your function to return its result, got None\. End it with a `return \.\.\.` line\.",
+    raises_value_error: r"your code raised ValueError: odd input",
+    returns_a_string: r".*\bgot (str\b|'not a number').*",
+    returns_nan: r".*\bgot (nan\b|ndarray\b|array\(\[nan\]\)|(shape )?\(1,( 1)?\)).*",
+}
+# gradient_step's answer is its update of w and b, checked before what it returns: for a wrong value that updates
+# nothing, what came back is variables that did not change.
+SAYS_WHAT_CAME_BACK_OF_AN_UPDATE = r"expected w and b to change, but they did not\. .*"
+
 EVERY_CHECK = sorted(name for name, fn in inspect.getmembers(checks, inspect.isfunction)
                      if name.startswith("check_") and fn.__module__ == checks.__name__)
 
 
-@pytest.mark.parametrize("odd", [returns_none, returns_a_string, returns_nan, raises_value_error],
-                         ids=lambda fn: fn.__name__)
+@pytest.mark.parametrize("odd", list(SAYS_WHAT_CAME_BACK), ids=lambda fn: fn.__name__)
 @pytest.mark.parametrize("name", EVERY_CHECK)
 def test_every_check_fails_with_its_own_message_on_an_odd_answer(name, odd):
     check = getattr(checks, name)
@@ -80,9 +92,11 @@ def test_every_check_fails_with_its_own_message_on_an_odd_answer(name, odd):
     number = re.match(r"Exercise (\d+) of ", check.__doc__).group(1)  # the exercise the check's docstring names
     assert re.fullmatch(rf"Exercise {number} \(\w[^)]*\)", error.value.exercise)
     message = str(error.value)
-    assert message.startswith(f"{error.value.exercise}: ") and "\n" not in message
-    said = "your code raised ValueError: odd input" if odd is raises_value_error else "expected"
-    assert said in message
+    assert message == f"{error.value.exercise}: {error.value.message}" and "\n" not in message
+    said = SAYS_WHAT_CAME_BACK[odd]
+    if name == "check_gradient_step" and odd in (returns_a_string, returns_nan):
+        said = SAYS_WHAT_CAME_BACK_OF_AN_UPDATE
+    assert re.fullmatch(said, error.value.message), error.value.message
 
 
 # --------------------------------------------------------------------------- 00_setup, exercise 1

@@ -285,3 +285,27 @@ def test_across_labs_a_patched_keras_earns_nothing(lab1):
     result = lab1["patched_keras"]
     assert {n: s for n, s in statuses(result).items() if s != "passed"} == {"5": "failed"}
     assert any("patched NumPy, TensorFlow or Keras" in f for f in result["flags"])
+
+
+# --------------------------------------------------------------------------- the kit's own answers, renamed
+
+@pytest.fixture(scope="module")
+def kit_builders(tmp_path_factory):
+    """Lab 2's Exercise 2 answered with the kit's own mlp(), wrapped and renamed, which its check cell in a student's
+    kernel does not see through; graded beside the solution."""
+    from submissions import with_answer
+
+    tmp = tmp_path_factory.mktemp("kit-builders")
+    solution = load(ROOT / "solutions" / "02_mlp.ipynb")
+    answer = ("from lab_utils.models import mlp as helper\n    model = helper(dropout=0.2)\n"
+              "    return keras.Model(model.inputs, model.outputs, name='my_own_mlp')")
+    save(with_answer(solution, "2", answer), tmp / "s" / "renamed_builder.ipynb")
+    results = grade.grade("02", [str(tmp / "s")], tmp / "out", jobs=1, quiet=True, cell_timeout=60,
+                          total_timeout=300)
+    return {r["student"]: r for r in results}
+
+
+def test_the_kits_own_builder_renamed_earns_nothing_in_the_grader(kit_builders):
+    result = kit_builders["renamed_builder"]
+    assert {n: s for n, s in statuses(result).items() if s != "passed"} == {"2": "failed"}, result
+    assert "not available while this lab is graded" in result["exercises"]["2"]["message"]

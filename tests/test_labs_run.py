@@ -22,14 +22,12 @@ def first_exercise(nb):
     raise LookupError("no exercise cell")
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("lab", LABS, ids=[p.stem for p in LABS])
-def test_run_all_on_a_fresh_lab_stops_at_the_first_exercise_and_names_it(lab, tmp_path, monkeypatch):
-    monkeypatch.setenv("LAB_OFFLINE", "1")
-    monkeypatch.setenv("LAB_DATA_SOURCE", "embedded")
-    nb = nbformat.read(lab, as_version=4)
+def assert_run_all_stops_at_the_first_exercise(path, folder):
+    """Execute the lab at ``path`` in ``folder`` as Run All does: every cell before its first exercise runs, then the
+    exercise and its check, which stops the run with the message that names the exercise."""
+    nb = nbformat.read(path, as_version=4)
     exercise_cell, number = first_exercise(nb)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
     with pytest.raises(CellExecutionError) as stopped:
         client.execute()
     assert stopped.value.ename == "ExerciseFailed"
@@ -40,3 +38,11 @@ def test_run_all_on_a_fresh_lab_stops_at_the_first_exercise_and_names_it(lab, tm
     # ...then the exercise and its check
     assert ran[len(before):] == [exercise_cell, ran[-1]] and ran[-1] > exercise_cell
     assert all(i == exercise_cell or nb.cells[i].cell_type == "markdown" for i in range(exercise_cell, ran[-1]))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lab", LABS, ids=[p.stem for p in LABS])
+def test_run_all_on_a_fresh_lab_stops_at_the_first_exercise_and_names_it(lab, tmp_path, monkeypatch):
+    monkeypatch.setenv("LAB_OFFLINE", "1")
+    monkeypatch.setenv("LAB_DATA_SOURCE", "embedded")
+    assert_run_all_stops_at_the_first_exercise(lab, tmp_path)

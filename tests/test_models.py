@@ -128,8 +128,20 @@ def test_label_smoothing_trains_on_one_hot_labels_towards_softened_targets():
     assert float(model.loss(one_hot, logits)) == pytest.approx(expected, rel=1e-5)
 
 
-def test_small_resnet_is_small():
-    assert 50_000 < models.small_resnet().count_params() < 100_000
+def test_small_resnet_has_the_78426_parameters_lab_5_and_the_readme_report():
+    def conv(k, c_in, c_out):  # without a bias: batch normalisation follows
+        return k * k * c_in * c_out
+
+    def norm(c):  # scale and offset learnt, mean and variance tracked: Keras counts all four
+        return 4 * c
+
+    stem = conv(3, 1, 16) + norm(16)
+    stage_16 = 2 * (conv(3, 16, 16) + norm(16))  # same shape: the shortcut is the input itself
+    stage_32 = conv(3, 16, 32) + conv(3, 32, 32) + 2 * norm(32) + conv(1, 16, 32) + norm(32)  # 1x1 projection
+    stage_64 = conv(3, 32, 64) + conv(3, 64, 64) + 2 * norm(64) + conv(1, 32, 64) + norm(64)
+    logits = 64 * 10 + 10  # after global average pooling
+    assert stem + stage_16 + stage_32 + stage_64 + logits == 78_426
+    assert models.small_resnet().count_params() == 78_426
 
 
 def test_train_reference_passes_the_recipes_augmentation_to_the_pipeline_and_lets_arguments_override_it(monkeypatch):

@@ -7,11 +7,8 @@ import re
 import subprocess
 import sys
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
-from test_labs_run import first_exercise
+from test_labs_run import assert_run_all_stops_at_the_first_exercise
 
 from lab_utils import labgen, release
 
@@ -138,18 +135,7 @@ def test_each_lab_of_a_release_runs_to_its_first_exercise_on_the_release_s_lab_u
     where = subprocess.run([sys.executable, "-c", "import lab_utils; print(lab_utils.__file__)"], cwd=built,
                            capture_output=True, text=True, timeout=300)
     assert where.stdout.strip() == str(built / "lab_utils" / "__init__.py")  # what the kernel will import
-    nb = nbformat.read(built / "labs" / name, as_version=4)
-    exercise_cell, number = first_exercise(nb)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(built)}})
-    with pytest.raises(CellExecutionError) as stopped:
-        client.execute()
-    assert stopped.value.ename == "ExerciseFailed"
-    assert re.match(rf"Exercise {number} \(\w+\): not done yet", stopped.value.evalue)
-    ran = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and cell.get("execution_count")]
-    before = [i for i, cell in enumerate(nb.cells[:exercise_cell]) if cell.cell_type == "code"]
-    assert ran[:len(before)] == before  # everything before the exercise ran, then the exercise and its check
-    assert ran[len(before):] == [exercise_cell, ran[-1]] and ran[-1] > exercise_cell
-    assert all(nb.cells[i].cell_type == "markdown" for i in range(exercise_cell + 1, ran[-1]))
+    assert_run_all_stops_at_the_first_exercise(built / "labs" / name, built)
 
 
 @pytest.mark.parametrize("args, argument", [(["--repo", "nonsense", "--tag", TAG], "--repo"),
