@@ -3,7 +3,8 @@
 Rules, applied to every ``solutions/*.ipynb``:
 
 - In a code cell, the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` become a
-  placeholder at the same indentation: the block's ``# HINT:`` comment lines are kept, followed by
+  placeholder at the same indentation: the block's ``# HINT:`` comment lines (and the comment lines that continue
+  them) are kept, followed by
   ``raise NotImplementedError("Exercise N is not done yet ...")``. A cell with a solution block must
   start with a comment ``# Exercise N: ...``, which names the exercise in the placeholder.
 - Cells tagged ``solution-only`` (an instructor's discussion, a reference plot) are dropped.
@@ -22,6 +23,23 @@ import sys
 from pathlib import Path
 
 BEGIN, END, HINT = "### BEGIN SOLUTION", "### END SOLUTION", "# HINT:"
+
+
+def hints(block):
+    """The lines of a solution block that stay in the lab: each ``# HINT:`` line and the comment lines that continue
+    it (a hint may run over several lines; only its first starts with ``# HINT:``).
+
+    Example:
+        >>> hints(["# HINT: the patch starts `stride` pixels", "# further at each step.", "x = 1", "# a note"])
+        ['# HINT: the patch starts `stride` pixels', '# further at each step.']
+    """
+    kept, in_hint = [], False
+    for line in block:
+        stripped = line.strip()
+        in_hint = stripped.startswith(HINT) or (in_hint and stripped.startswith("#") and not stripped.startswith("##"))
+        if in_hint:
+            kept.append(line)
+    return kept
 SOLUTION_ONLY_TAG = "solution-only"
 EXERCISE_RE = re.compile(r"^#\s*(Exercise\s+[\w.]+)")
 
@@ -61,7 +79,7 @@ def strip_solutions(source, where="cell"):
         elif stripped.startswith(END):
             if block is None:
                 raise LabGenError(f"{where}, line {number}: {END} without a {BEGIN} before it.")
-            out += [indent + b.strip() + "\n" for b in block if b.strip().startswith(HINT)]
+            out += [indent + b.strip() + "\n" for b in hints(block)]
             out.append(f'{indent}raise NotImplementedError("{exercise} is not done yet: '
                        'write your code in place of this line.")\n')
             block = None

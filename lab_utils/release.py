@@ -112,7 +112,8 @@ def check_tag(tag):
 
 
 def solution_lines(solutions_dir="solutions"):
-    """Every line of every solution block in the solution notebooks, stripped: not blank, not a ``# HINT:``.
+    """Every line of every solution block in the solution notebooks, stripped: not blank, not a hint (the lines
+    ``labgen.hints`` keeps in the labs).
 
     Example:
         >>> lines = solution_lines("solutions")   # what no file handed to students may contain
@@ -123,15 +124,17 @@ def solution_lines(solutions_dir="solutions"):
         for cell in notebook["cells"]:
             if cell["cell_type"] != "code":
                 continue
-            inside = False
+            block = None
             for line in "".join(labgen._lines(cell["source"])).splitlines():
                 stripped = line.strip()
                 if stripped.startswith(labgen.BEGIN):
-                    inside = True
-                elif stripped.startswith(labgen.END):
-                    inside = False
-                elif inside and stripped and not stripped.startswith(labgen.HINT):
-                    found.append(stripped)
+                    block = []
+                elif stripped.startswith(labgen.END) and block is not None:
+                    hints = {h.strip() for h in labgen.hints(block)}
+                    found += [b.strip() for b in block if b.strip() and b.strip() not in hints]
+                    block = None
+                elif block is not None:
+                    block.append(line)
     return found
 
 

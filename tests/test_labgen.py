@@ -110,3 +110,27 @@ def test_a_notebook_that_is_not_json_is_refused_by_name(tmp_path, capsys):
     (tmp_path / "bad.ipynb").write_text("{not json")
     assert labgen.main(["--solutions", str(tmp_path), "--labs", str(tmp_path / "labs")]) == 2
     assert "bad.ipynb: not valid notebook JSON" in capsys.readouterr().err
+
+
+def test_a_hint_that_runs_over_several_comment_lines_stays_whole_in_the_lab():
+    source = ("# Exercise 1: f\ndef f():\n    ### BEGIN SOLUTION\n    # HINT: the patch starts `stride` pixels\n"
+              "    # further at each step.\n    # a note of the solution's\n    return 1\n    ### END SOLUTION\n")
+    lab = labgen.strip_solutions(source, "cell")
+    assert "    # HINT: the patch starts `stride` pixels\n    # further at each step.\n" in lab
+    assert "return 1" not in lab
+
+
+def test_every_line_of_a_hint_in_a_solution_reaches_its_lab():
+    """A hint runs from a ``# HINT:`` line over the comment lines right after it; none of them may be lost."""
+    for solution in SOLUTIONS:
+        lab = "".join("".join(cell["source"]) for cell in load(ROOT / "labs" / solution.name)["cells"])
+        for cell in load(solution)["cells"]:
+            in_block, in_hint = False, False
+            for line in "".join(cell["source"]).splitlines():
+                stripped = line.strip()
+                in_block = (in_block or stripped.startswith("### BEGIN SOLUTION")) and \
+                    not stripped.startswith("### END SOLUTION")
+                in_hint = in_block and (stripped.startswith("# HINT:") or (in_hint and stripped.startswith("#")
+                                                                            and not stripped.startswith("##")))
+                if in_hint:
+                    assert stripped in lab, f"{solution.name}: the hint line {stripped!r} is not in the lab"
