@@ -490,7 +490,14 @@ def check_mlp(build_mlp):
             "(no activation); the loss applies softmax with from_logits=True.")
     params = model.count_params()
     _expect(ex, params == 235_146, f"expected 235,146 parameters, got {params:,}.")
-    _passed(ex, "784 → 256 ReLU → 128 ReLU → 10 logits, 235,146 parameters.")
+    layers = list(model.layers)
+    for layer in hidden:  # the exercise asks for dropout 0.2 right after each hidden layer
+        after = layers[layers.index(layer) + 1] if layers.index(layer) + 1 < len(layers) else None
+        _expect(ex, isinstance(after, keras.layers.Dropout) and abs(after.rate - 0.2) < 1e-9,
+                f"after the hidden Dense({layer.units}) layer expected keras.layers.Dropout(0.2), found "
+                f"{type(after).__name__ if after is not None else 'nothing'}"
+                + (f"({after.rate:g})" if isinstance(after, keras.layers.Dropout) else "") + ".")
+    _passed(ex, "784 → 256 ReLU → 128 ReLU → 10 logits with dropout 0.2, 235,146 parameters.")
 
 
 # --------------------------------------------------------------------------- 03_lenet
@@ -624,8 +631,11 @@ def check_lenet(build_lenet):
             f"expected three Conv2D layers (C1, C3, C5) of 6, 16 and 120 filters of 5x5, found "
             f"{[(c.filters, c.kernel_size) for c in convs]}.")
     _expect(ex, len(pools) == 2, f"expected two MaxPooling2D layers (after C1 and after C3), found {len(pools)}.")
-    _expect(ex, convs[0].padding == "same",
-            "the first convolution needs padding=\"same\": LeNet's 32x32 input is MNIST's 28x28 plus a border.")
+    padded = [layer for layer in model.layers[:model.layers.index(convs[0])]
+              if isinstance(layer, keras.layers.ZeroPadding2D) and tuple(map(tuple, layer.padding)) == ((2, 2), (2, 2))]
+    _expect(ex, convs[0].padding == "same" or padded,
+            "the first convolution needs zero padding that keeps the size (padding=\"same\", or ZeroPadding2D(2) "
+            "before it): LeNet's 32x32 input is MNIST's 28x28 plus a border.")
     _expect(ex, [d.units for d in dense] == [84, 10],
             f"expected Dense layers of 84 and 10 units after C5, found {[d.units for d in dense]}.")
     hidden = convs + dense[:-1]
@@ -868,6 +878,18 @@ def check_inception_block(inception_block):
                 "the fourth branch starts with 3x3 max pooling.")
         _expect(ex, any(isinstance(l, keras.layers.Concatenate) for l in model.layers),
                 "join the four branches with keras.layers.Concatenate().")
+        convs = [l for l in model.layers if isinstance(l, keras.layers.Conv2D)]
+        linear = [l.name for l in convs if getattr(l.activation, "__name__", "") != "relu"]
+        _expect(ex, not linear, f"for widths {widths} the convolutions {linear} have no ReLU; every layer uses ReLU.")
+        for big in (l for l in convs if l.kernel_size in ((3, 3), (5, 5))):
+            source = getattr(getattr(big.input, "_keras_history", None), "operation", None)
+            half = max(big.filters // 2, 1)
+            _expect(ex, isinstance(source, keras.layers.Conv2D) and source.kernel_size == (1, 1)
+                    and source.filters == half,
+                    f"for widths {widths} the {big.kernel_size[0]}x{big.kernel_size[0]} convolution of {big.filters} "
+                    f"channels should read a 1x1 reduction of {half} channels (half its output), found "
+                    + (f"{source.filters} channels of {source.kernel_size[0]}x{source.kernel_size[1]}."
+                       if isinstance(source, keras.layers.Conv2D) else f"{type(source).__name__}."))
     _passed(ex, "four branches that keep the side, concatenated: the output has c1 + c3 + c5 + pool_proj channels.")
 
 

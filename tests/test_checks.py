@@ -625,3 +625,61 @@ def test_residual_block_check_catches_typical_mistakes(mistake, message):
         return keras.layers.ReLU()(keras.layers.Add()([y, shortcut]))
 
     assert re.search(message, failure(checks.check_residual_block, block))
+
+
+# --------------------------------------------------------------------------- the text and the check agree
+
+def test_mlp_check_requires_the_dropout_the_exercise_asks_for():
+    import keras
+
+    def without_dropout():
+        return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                                 keras.layers.Dense(256, activation="relu"), keras.layers.Dense(128, activation="relu"),
+                                 keras.layers.Dense(10)])
+
+    def other_rate():
+        return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                                 keras.layers.Dense(256, activation="relu"), keras.layers.Dropout(0.5),
+                                 keras.layers.Dense(128, activation="relu"), keras.layers.Dropout(0.2),
+                                 keras.layers.Dense(10)])
+
+    assert "after the hidden Dense(256) layer expected keras.layers.Dropout(0.2), found Dense" in failure(
+        checks.check_mlp, without_dropout)
+    assert "found Dropout(0.5)" in failure(checks.check_mlp, other_rate)
+
+
+def test_lenet_check_accepts_any_zero_padding_that_keeps_the_size(capsys):
+    import keras
+
+    def padded_then_valid():
+        return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.ZeroPadding2D(2),
+                                 keras.layers.Conv2D(6, 5, activation="relu"), keras.layers.MaxPooling2D(2),
+                                 keras.layers.Conv2D(16, 5, activation="relu"), keras.layers.MaxPooling2D(2),
+                                 keras.layers.Conv2D(120, 5, activation="relu"), keras.layers.Flatten(),
+                                 keras.layers.Dense(84, activation="relu"), keras.layers.Dense(10)])
+
+    checks.check_lenet(padded_then_valid)
+    assert "passed" in capsys.readouterr().out
+
+
+def inception(x, c1, c3, c5, pool_proj, reduce=lambda c: max(c // 2, 1), activation="relu"):
+    def conv(t, filters, size):
+        return keras_layers().Conv2D(filters, size, padding="same", activation=activation)(t)
+
+    return keras_layers().Concatenate()([conv(x, c1, 1), conv(conv(x, reduce(c3), 1), c3, 3),
+                                         conv(conv(x, reduce(c5), 1), c5, 5),
+                                         conv(keras_layers().MaxPooling2D(3, strides=1, padding="same")(x),
+                                              pool_proj, 1)])
+
+
+def keras_layers():
+    import keras
+
+    return keras.layers
+
+
+def test_inception_check_requires_halved_reductions_and_relu():
+    same_width = failure(checks.check_inception_block, lambda x, *w: inception(x, *w, reduce=lambda c: c))
+    assert "the 3x3 convolution of 8 channels should read a 1x1 reduction of 4 channels (half its output), found 8" \
+        in same_width
+    assert "have no ReLU" in failure(checks.check_inception_block, lambda x, *w: inception(x, *w, activation=None))
