@@ -208,7 +208,8 @@ def check_sigmoid(sigmoid):
 
     ex = "Exercise 1 (sigmoid)"
     z = tf.reshape(tf.linspace(-6.0, 6.0, 12), (3, 4))
-    got = _as_array(ex, _call(ex, sigmoid, z))
+    returned = _call(ex, sigmoid, z)
+    got = _as_array(ex, returned)
     _expect(ex, got.shape == (3, 4), f"expected the output to keep the input's shape (3, 4), got {got.shape}.")
     expected = _np_sigmoid(z.numpy())
     if not np.allclose(got, expected, atol=1e-5):
@@ -216,6 +217,10 @@ def check_sigmoid(sigmoid):
         z_at, expected_at, got_at = float(z.numpy().flat[at]), float(expected.flat[at]), float(got.flat[at])
         raise ExerciseFailed(ex, f"sigmoid({z_at:.6g}) should be {expected_at:.4g}, got {got_at:.4g}. "
                                  "Check the formula 1 / (1 + exp(-z)), the minus sign included.")
+    _expect(ex, tf.is_tensor(returned),
+            f"for a tensor z your sigmoid returns a {type(returned).__name__}, not a tensor: the training loop further "
+            "down takes gradients through it with tf.GradientTape, which sees only TensorFlow operations. Compute it "
+            "with TensorFlow's (tf.exp), not NumPy's.")
     _finite(ex, _as_array(ex, _call(ex, sigmoid, tf.constant([-100.0, 100.0]))), "sigmoid([-100, 100])")
     _passed(ex, "sigmoid matches 1 / (1 + exp(-z)), keeps shapes and stays finite for large |z|.")
 

@@ -179,7 +179,7 @@ def decode(node, folder, arrays, remote=False, depth=0):
         array = arrays[node["key"]]
         if node.get("scalar"):
             return array[()]
-        if not remote and (node.get("tensor") or node.get("variable")):
+        if node.get("tensor") or (node.get("variable") and not remote):  # a tensor stays a tensor both ways
             import tensorflow as tf
 
             return tf.Variable(array) if node.get("variable") else tf.constant(array)

@@ -683,3 +683,8 @@ def test_inception_check_requires_halved_reductions_and_relu():
     assert "the 3x3 convolution of 8 channels should read a 1x1 reduction of 4 channels (half its output), found 8" \
         in same_width
     assert "have no ReLU" in failure(checks.check_inception_block, lambda x, *w: inception(x, *w, activation=None))
+
+
+def test_sigmoid_check_refuses_a_numpy_sigmoid_that_the_training_loop_could_not_differentiate():
+    message = failure(checks.check_sigmoid, lambda z: 1 / (1 + np.exp(-np.asarray(z))))
+    assert "returns a ndarray, not a tensor" in message and "tf.GradientTape" in message
