@@ -176,13 +176,13 @@ def check_scale_images(scale_images):
             f"expected the shape to stay {images.shape}, got {got.shape}.")
     _expect(ex, got.dtype == np.float32,
             f"expected dtype float32 (what Keras layers compute in), got {got.dtype}. "
-            "Convert with .astype('float32') before dividing.")
+            "Dividing uint8 pixels by a number gives float64 in NumPy: look up how an array changes its dtype.")
     scaled = images.astype(np.float32) / 255
     wrong = np.argwhere(~np.isclose(got, scaled, atol=1e-6))  # the message quotes the first pixel that differs
     at = tuple(int(i) for i in wrong[0]) if len(wrong) else (0, 0, 0)
     _expect(ex, np.allclose(got, scaled, atol=1e-6),
             f"pixel images[{at[0]}, {at[1]}, {at[2]}] = {images[at]} should become {scaled[at]:.6g}, "
-            f"got {got[at]:.6g}. Divide by 255.")
+            f"got {got[at]:.6g}. Pixels run from 0 to 255: the largest must become 1.")
     _passed(ex, "scale_images gives float32 pixels in [0, 1] with the same shape.")
 
 
@@ -566,9 +566,9 @@ def check_output_size(output_size):
         ✅ Exercise 2 (output_size) passed: ...
     """
     cases = [((28, 5, 0, 1), 24), ((28, 5, 2, 1), 28), ((32, 3, 1, 2), 16), ((7, 3, 0, 2), 3), ((224, 7, 3, 2), 112)]
-    hints = [(lambda W, F, P, S: (W - F + P) // S + 1, "Padding adds P pixels on *both* sides: 2P."),
-             (lambda W, F, P, S: (W - F + 2 * P) // S, "Count the first position too: + 1."),
-             (lambda W, F, P, S: (W - F + 2 * P) + 1, "Divide by the stride S.")]
+    hints = [(lambda W, F, P, S: (W - F + P) // S + 1, "Padding adds P pixels on *both* sides."),
+             (lambda W, F, P, S: (W - F + 2 * P) // S, "Count the kernel's first position too."),
+             (lambda W, F, P, S: (W - F + 2 * P) + 1, "The kernel moves S pixels at each step, not 1.")]
     _check_formula("Exercise 2 (output_size)", output_size, cases, hints,
                    "output sizes right on five layers, with and without padding and stride.")
 
@@ -582,9 +582,9 @@ def check_conv_params(conv_params):
         ✅ Exercise 3 (conv_params) passed: ...
     """
     cases = [((1, 6, 5), 156), ((6, 16, 5), 2416), ((3, 64, 3), 1792), ((64, 64, 3), 36928)]
-    hints = [(lambda c, f, k: f * k * k * c, "Each filter also has a bias: + 1 per filter."),
-             (lambda c, f, k: f * (k * k + 1), "Each filter spans every input channel: k * k * in_channels weights."),
-             (lambda c, f, k: f * k * c + f, "A kernel of size k is k x k: k * k weights per input channel.")]
+    hints = [(lambda c, f, k: f * k * k * c, "Each filter also has a bias."),
+             (lambda c, f, k: f * (k * k + 1), "Each filter spans every input channel."),
+             (lambda c, f, k: f * k * c + f, "A kernel of size k is k x k, in each input channel.")]
     _check_formula("Exercise 3 (conv_params)", conv_params, cases, hints,
                    "parameter counts right for every layer, biases included.")
 
@@ -598,7 +598,7 @@ def check_receptive_field(receptive_field):
         ✅ Exercise 4 (receptive_field) passed: ...
     """
     cases = [((1, 3), 3), ((2, 3), 5), ((3, 3), 7), ((2, 5), 9), ((4, 1), 1)]
-    hints = [(lambda n, k: n * k, "Stacked layers overlap: each adds k - 1 pixels, not k."),
+    hints = [(lambda n, k: n * k, "Stacked layers overlap: each adds fewer than k pixels to what one output sees."),
              (lambda n, k: k ** n, "The field grows by addition, not multiplication, when the stride is 1.")]
     _check_formula("Exercise 4 (receptive_field)", receptive_field, cases, hints,
                    "two 3x3 layers see 5x5, three see 7x7.")
@@ -831,11 +831,11 @@ def check_head_params(head_params):
             raise ExerciseFailed(ex, f"expected two numbers (dense head, GAP head), got {got!r:.100}.") from None
         _expect(ex, len(got) == 2, f"expected two numbers (dense head, GAP head), got {len(got)}.")
         _expect(ex, got[0] == expected[0], f"for head_params{case} the dense head has {expected[0]:,} parameters, "
-                                           f"you found {got[0]:,}: the first layer sees side x side x channels inputs, "
-                                           "and every layer has one bias per unit.")
+                                           f"you found {got[0]:,}: count every number of the map the first dense layer "
+                                           "sees, and the biases of every layer.")
         _expect(ex, got[1] == expected[1], f"for head_params{case} the GAP head has {expected[1]:,} parameters, "
-                                           f"you found {got[1]:,}: a 1x1 convolution has channels x classes weights "
-                                           "and one bias per class; pooling has none.")
+                                           f"you found {got[1]:,}: count what a 1x1 convolution to `classes` maps "
+                                           "holds, its biases included; pooling holds nothing.")
     _passed(ex, "on LeNet's 5x5x16 map: 59,134 parameters for the dense head, 170 for the GAP head.")
 
 

@@ -144,7 +144,7 @@ def test_scale_images_check_catches_float64_from_plain_division():
 
 def test_scale_images_check_catches_a_missing_division():
     message = failure(checks.check_scale_images, lambda images: images.astype("float32"))
-    assert "Divide by 255" in message and "images[0, 0, 1] = 255 should become 1, got 255" in message
+    assert "the largest must become 1" in message and "images[0, 0, 1] = 255 should become 1, got 255" in message
 
 
 def test_scale_images_check_catches_a_flattened_result():
@@ -416,7 +416,7 @@ def test_conv2d_check_catches_a_flipped_kernel_and_ignored_stride():
     (checks.check_output_size, lambda W, F, P, S: (W - F + 2 * P) / S + 1, "expected a whole number"),
     (checks.check_conv_params, lambda c, f, k: f * k * k * c, "also has a bias"),
     (checks.check_conv_params, lambda c, f, k: f * (k * k + 1), "spans every input channel"),
-    (checks.check_receptive_field, lambda n, k: n * k, "each adds k - 1 pixels"),
+    (checks.check_receptive_field, lambda n, k: n * k, "each adds fewer than k pixels"),
 ])
 def test_arithmetic_checks_name_the_typical_slip(check, wrong, hint):
     assert hint in failure(check, wrong)
@@ -578,7 +578,7 @@ def test_layer_arithmetic_check_names_the_layer_kind_that_goes_wrong():
 
 def test_head_params_check_catches_a_forgotten_bias():
     solution = exercise_function(CNN_SOLUTION, "Exercise 3", "head_params")
-    assert "one bias per class" in failure(checks.check_head_params,
+    assert "its biases included" in failure(checks.check_head_params,
                                            lambda s, c, h, k: (solution(s, c, h, k)[0], c * k))
 
 
