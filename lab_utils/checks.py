@@ -12,7 +12,7 @@ Grading: ``python -m lab_utils.grade`` runs these same checks in its own process
 on a ``lab_utils.exchange.RemoteFunction`` in place of the student's function: each call goes to the student's
 kernel as data and comes back as data. A check passes when it returns and fails when it raises ExerciseFailed
 (its ``status`` says "failed" or "not attempted"); it writes nothing anywhere. So a check may only use what a
-RemoteFunction offers: calling it, its ``__name__``, ``source`` (read with ``_uses``) and ``_names_replaced``.
+RemoteFunction offers: calling it, its ``__name__``, ``_names_replaced`` and ``_watched``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import contextlib
 
 import numpy as np
 
-from lab_utils.exchange import BadReply, BlockOutput, names_replaced
+from lab_utils.exchange import BadReply, BlockOutput, calls_watched, names_replaced
 
 
 class ExerciseFailed(AssertionError):
@@ -117,16 +117,25 @@ def _shares_layer(model, other, name):
     return model.get_layer(name) is other.get_layer(name) or name in getattr(model, "lab_shared_layers", ())
 
 
-def _uses(fn, names):
-    """Which of ``names`` the source of ``fn`` mentions (empty when the source cannot be read)."""
-    import inspect
+@contextlib.contextmanager
+def _watched(fn, names):
+    """Within the block, the list it yields collects which of the library functions ``names`` (dotted paths) the
+    student's ``fn`` calls while it runs, under any name; the grader's RemoteFunction has the kernel report them."""
+    if hasattr(fn, "watch") and not hasattr(fn, "__globals__"):  # lab_utils.exchange.RemoteFunction
+        fn.watch, fn.called = list(names), []
+        try:
+            yield fn.called
+        finally:
+            fn.watch = []
+        return
+    with calls_watched(names) as seen:
+        yield seen
 
-    source = getattr(fn, "source", None)  # a RemoteFunction brings its source from the student's kernel
-    try:
-        source = source if isinstance(source, str) else inspect.getsource(fn)
-    except (OSError, TypeError):
-        return []
-    return [name for name in names if name in source]
+
+def _by_hand(ex, seen, instead):
+    """Fail when the student's function used one of the library functions the exercise asks to write by hand."""
+    _expect(ex, not seen, f"your function calls {seen[0] if seen else ''}, which does what the exercise asks you to "
+                          f"write by hand. Compute it {instead}.")
 
 
 # --------------------------------------------------------------------------- 00_setup
@@ -313,6 +322,14 @@ def check_gradient_step(gradient_step):
     _passed(ex, "one step of gradient descent moves w and b exactly as the calculus says.")
 
 
+# What Lab 1 Exercise 4 asks to write by hand: the libraries' softmax, log-softmax, log-sum-exp and cross-entropies.
+LIBRARY_LOSSES = ["tensorflow.nn.softmax_cross_entropy_with_logits",
+                  "tensorflow.nn.sparse_softmax_cross_entropy_with_logits", "tensorflow.nn.softmax",
+                  "tensorflow.nn.log_softmax", "tensorflow.math.reduce_logsumexp",
+                  "keras.ops.softmax", "keras.ops.log_softmax", "keras.ops.logsumexp",
+                  "keras.losses.sparse_categorical_crossentropy", "keras.losses.categorical_crossentropy"]
+
+
 def check_softmax_cross_entropy(softmax_cross_entropy):
     """Exercise 4 of 01_linear_model: ``softmax_cross_entropy(logits, labels)``, the mean cross-entropy
     of integer ``labels`` under ``softmax(logits)``, stable for large logits.
@@ -324,12 +341,6 @@ def check_softmax_cross_entropy(softmax_cross_entropy):
     import tensorflow as tf
 
     ex = "Exercise 4 (softmax_cross_entropy)"
-    builtin = _uses(softmax_cross_entropy, ["softmax_cross_entropy_with_logits", "SparseCategoricalCrossentropy",
-                                            "sparse_categorical_crossentropy", "log_softmax", "reduce_logsumexp"])
-    _expect(ex, not builtin, f"your function calls TensorFlow's own {builtin[0] if builtin else ''}: the exercise "
-                             "is to write the stable loss yourself, from tf.reduce_max, tf.exp, tf.math.log and "
-                             "tf.gather.")
-
     def reference(logits, labels):
         shifted = logits - logits.max(axis=1, keepdims=True)
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -337,8 +348,10 @@ def check_softmax_cross_entropy(softmax_cross_entropy):
 
     logits = np.random.default_rng(4).normal(0, 2, (6, 10)).astype(np.float32)
     labels = np.array([3, 0, 9, 3, 5, 1], np.int32)
-    got = _one_number(ex, _call(ex, softmax_cross_entropy, tf.constant(logits), tf.constant(labels)),
-                      "one number (the mean over the batch)")
+    with _watched(softmax_cross_entropy, LIBRARY_LOSSES) as seen:
+        returned = _call(ex, softmax_cross_entropy, tf.constant(logits), tf.constant(labels))
+    _by_hand(ex, seen, "from tf.reduce_max, tf.exp, tf.reduce_sum, tf.math.log and tf.gather, as the text says")
+    got = _one_number(ex, returned, "one number (the mean over the batch)")
     expected = reference(logits, labels)
     _expect(ex, np.isclose(got, expected, rtol=1e-4),
             f"for logits = np.random.default_rng(4).normal(0, 2, {logits.shape}) and labels = {labels.tolist()} "
@@ -422,6 +435,10 @@ def check_feature_map(feature_map):
 
 # --------------------------------------------------------------------------- 02_mlp
 
+# What Lab 2 Exercise 1 asks to compute by hand: gradients (TensorFlow's automatic differentiation).
+LIBRARY_GRADIENTS = ["tensorflow.GradientTape.gradient", "tensorflow.GradientTape.jacobian", "tensorflow.gradients"]
+
+
 def check_backward(backward):
     """Exercise 1 of 02_mlp: ``backward(x, y, W1, b1, W2, b2)`` returns ``(dW1, db1, dW2, db2)``, the gradients of
     ``0.5 * (y_hat - y)**2`` for ``h = tanh(x @ W1 + b1)``, ``y_hat = h @ W2 + b2``, one example, in NumPy.
@@ -441,7 +458,9 @@ def check_backward(backward):
         h = tf.tanh(tf.linalg.matvec(variables[0], tf.constant(x), transpose_a=True) + variables[1])
         loss = 0.5 * (tf.reduce_sum(h * variables[2]) + variables[3] - y) ** 2
     expected = [g.numpy() for g in tape.gradient(loss, variables)]
-    got = _call(ex, backward, x.copy(), y, *[np.array(p) if np.ndim(p) else p for p in params])
+    with _watched(backward, LIBRARY_GRADIENTS) as seen:
+        got = _call(ex, backward, x.copy(), y, *[np.array(p) if np.ndim(p) else p for p in params])
+    _by_hand(ex, seen, "in NumPy, one layer at a time, as the text says")
     _expect(ex, isinstance(got, (tuple, list)) and len(got) == 4,
             f"expected a tuple of four gradients (dW1, db1, dW2, db2), got {type(got).__name__}"
             + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else "") + ".")
@@ -507,6 +526,13 @@ def check_mlp(build_mlp):
 
 # --------------------------------------------------------------------------- 03_lenet
 
+# What Lab 3 Exercise 1 asks to write by hand: the libraries' convolutions and cross-correlations.
+LIBRARY_CONVOLUTIONS = ["tensorflow.nn.conv2d", "tensorflow.nn.convolution", "tensorflow.nn.depthwise_conv2d",
+                        "keras.ops.conv", "scipy.signal.correlate2d", "scipy.signal.convolve2d",
+                        "scipy.signal.correlate", "scipy.signal.convolve", "scipy.signal.fftconvolve",
+                        "scipy.ndimage.correlate", "scipy.ndimage.convolve", "numpy.convolve", "numpy.correlate"]
+
+
 def check_conv2d(conv2d):
     """Exercise 1 of 03_lenet: ``conv2d(image, kernel, stride=1, padding=0)`` on 2-D NumPy arrays, as deep learning
     defines it (no kernel flip, like ``tf.nn.conv2d``), with zero padding on every side.
@@ -527,7 +553,10 @@ def check_conv2d(conv2d):
         expected = tf.nn.conv2d(padded[None, :, :, None], kernel[:, :, None, None], strides=stride,
                                 padding="VALID").numpy()[0, :, :, 0]
         where = f"image {image_shape}, kernel {kernel_shape}, stride {stride}, padding {padding}"
-        got = _as_array(ex, _call(ex, conv2d, image.copy(), kernel.copy(), stride, padding))
+        with _watched(conv2d, LIBRARY_CONVOLUTIONS) as seen:
+            returned = _call(ex, conv2d, image.copy(), kernel.copy(), stride, padding)
+        _by_hand(ex, seen, "with two loops over the output positions, as the text says")
+        got = _as_array(ex, returned)
         _expect(ex, got.shape == expected.shape,
                 f"for {where} expected output shape {expected.shape}, got {got.shape}. "
                 "Count the positions the kernel can take along each side of the padded image, S pixels apart.")

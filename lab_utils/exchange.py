@@ -370,14 +370,65 @@ def names_replaced(namespace, replacements):
                 namespace[name] = value
 
 
+@contextlib.contextmanager
+def calls_watched(dotted_names):
+    """Within the block, the list it yields collects which of the named library functions (dotted paths, such as
+    ``"tensorflow.nn.conv2d"``) are called, under whatever name the caller holds them (a profile hook watches their
+    code, not their names). Names that do not import are left out.
+
+    Example:
+        >>> with calls_watched(["numpy.convolve"]) as seen:
+        ...     from numpy import convolve as c; _ = c([1, 2], [1])
+        >>> seen
+        ['numpy.convolve']
+    """
+    import importlib
+    import inspect
+    import sys
+
+    codes, builtins = {}, {}
+    for dotted in dotted_names:
+        path, target = dotted.split("."), None
+        for cut in range(len(path) - 1, 0, -1):  # the longest importable prefix, then attributes
+            try:
+                target = importlib.import_module(".".join(path[:cut]))
+            except ImportError:
+                continue
+            try:
+                for attribute in path[cut:]:
+                    target = getattr(target, attribute)
+            except AttributeError:
+                target = None
+            break
+        if target is None:
+            continue
+        inner = inspect.unwrap(getattr(target, "__func__", target))
+        if getattr(inner, "__code__", None) is not None:
+            codes[inner.__code__] = dotted
+        else:
+            builtins[id(target)] = dotted
+    seen = []
+
+    def profile(frame, event, arg):
+        name = codes.get(frame.f_code) if event == "call" else builtins.get(id(arg)) if event == "c_call" else None
+        if name and name not in seen:
+            seen.append(name)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield seen
+    finally:
+        sys.setprofile(previous)
+
+
 def serve(namespace, folder):
     """In the student's kernel: answer the request in ``folder`` about the function it names, then return.
 
-    ``request.json`` asks ``describe`` (does the name exist, is it callable, its source) or ``call`` (call it on the
-    arguments, with some notebook names meaning the kit's own functions meanwhile); the answer goes to ``reply``.
+    ``request.json`` asks ``describe`` (does the name exist, is it callable) or ``call`` (call it on the arguments,
+    with some notebook names meaning the kit's own functions meanwhile, reporting which watched library functions it
+    used); the answer goes to ``reply``.
     """
-    import inspect
-
     folder = Path(folder)
     try:
         request, values = read(folder, "request", remote=False)
@@ -387,21 +438,19 @@ def serve(namespace, folder):
     name = request.get("name", "")
     fn = namespace.get(name)
     if request.get("op") == "describe":
-        try:
-            source = inspect.getsource(fn) if callable(fn) else ""
-        except (OSError, TypeError):
-            source = ""
-        write(folder, "reply", {"exists": name in namespace, "callable": callable(fn), "source": source[:100_000],
-                                "_arguments": ()}, {"value": fn if name in namespace and not callable(fn) else None})
+        write(folder, "reply", {"exists": name in namespace, "callable": callable(fn), "_arguments": ()},
+              {"value": fn if name in namespace and not callable(fn) else None})
         return
     args = values.get("args", [])
+    seen = []
     try:
-        with names_replaced(getattr(fn, "__globals__", None), request.get("names") or {}):
+        with names_replaced(getattr(fn, "__globals__", None), request.get("names") or {}), \
+                calls_watched(request.get("watch") or []) as seen:
             result, raised = fn(*args), None
     except BaseException as e:  # the student's error (or the grader's interrupt), reported as data
         result, raised = None, {"kind": type(e).__name__, "text": (str(e).strip().splitlines() or [""])[0][:300]}
     after = [a if _mutable(a) else None for a in args]
-    write(folder, "reply", {"raised": raised, "_arguments": args}, {"result": result, "after": after})
+    write(folder, "reply", {"raised": raised, "called": seen, "_arguments": args}, {"result": result, "after": after})
 
 
 def _mutable(value):
@@ -423,7 +472,8 @@ class RemoteFunction:
     ``run(code)`` executes one line of code in that kernel and returns when it is done (the grader's per-cell
     timeout applies); ``folder`` is a folder the kernel can write, where each call makes a new folder of its own.
     ``names``: notebook names that mean the kit's own functions while the student's runs
-    (``{"sigmoid": "tensorflow.math.sigmoid"}``), set by the checks.
+    (``{"sigmoid": "tensorflow.math.sigmoid"}``), and ``watch``: library functions whose use the kernel reports
+    into ``called``, both set by the checks.
 
     Example (inside the grader):
         >>> fn = RemoteFunction("sigmoid", run, "/tmp/lab-grade-x/student")
@@ -434,8 +484,7 @@ class RemoteFunction:
     def __init__(self, name, run, folder):
         self.__name__ = name
         self._run, self._folder = run, Path(folder)
-        self.names = {}
-        self.source = ""
+        self.names, self.watch, self.called = {}, [], []
 
     def _ask(self, payload, values):
         import uuid
@@ -447,14 +496,18 @@ class RemoteFunction:
         return read(folder, "reply", remote=True)
 
     def describe(self):
-        """``{"exists": bool, "callable": bool, "source": str, "value": the value when it is not callable}``."""
+        """``{"exists": bool, "callable": bool, "value": the value when it is not callable}``."""
         payload, values = self._ask({"op": "describe"}, {})
-        self.source = payload.get("source") if isinstance(payload.get("source"), str) else ""
         return {"exists": payload.get("exists") is True, "callable": payload.get("callable") is True,
-                "source": self.source, "value": values.get("value")}
+                "value": values.get("value")}
 
     def __call__(self, *args):
-        payload, values = self._ask({"op": "call", "names": dict(self.names)}, {"args": list(args)})
+        payload, values = self._ask({"op": "call", "names": dict(self.names), "watch": list(self.watch)},
+                                    {"args": list(args)})
+        called = payload.get("called") or []
+        if not (isinstance(called, list) and all(isinstance(c, str) for c in called)):
+            raise BadReply("a malformed list of the functions the call used")
+        self.called.extend(c for c in called if c in self.watch and c not in self.called)
         raised = payload.get("raised")
         if raised is not None:
             if not isinstance(raised, dict):

@@ -219,7 +219,7 @@ def _softmax_cross_entropy(logits, labels):
 
 def _wrong_axis(logits, labels):
     tf = _tf()
-    p = tf.nn.softmax(logits, axis=0)
+    p = tf.exp(logits) / tf.reduce_sum(tf.exp(logits), axis=0, keepdims=True)  # softmax over the wrong axis
     return -tf.reduce_mean(tf.math.log(tf.gather(p, labels, axis=1, batch_dims=1)))
 
 

@@ -283,7 +283,7 @@ def test_softmax_cross_entropy_check_catches_overflow_wrong_axis_and_logits_as_p
         return -tf.reduce_mean(tf.math.log(tf.gather(p, labels, axis=1, batch_dims=1)))
 
     def wrong_axis(logits, labels):
-        p = tf.nn.softmax(logits, axis=0)
+        p = tf.exp(logits) / tf.reduce_sum(tf.exp(logits), axis=0, keepdims=True)
         return -tf.reduce_mean(tf.math.log(tf.gather(p, labels, axis=1, batch_dims=1)))
 
     def logits_as_probabilities(logits, labels):
@@ -458,14 +458,69 @@ def test_a_model_check_refuses_the_kits_own_builder(check, builder):
     assert "the kit's own reference model" in failure(check, builder)
 
 
-def test_softmax_cross_entropy_check_refuses_tensorflows_own_loss():
+@pytest.mark.parametrize("shortcut", [
+    lambda logits, labels: tf_().reduce_mean(tf_().nn.sparse_softmax_cross_entropy_with_logits(labels, logits)),
+    lambda logits, labels: -tf_().reduce_mean(tf_().gather(tf_().nn.log_softmax(logits), labels, axis=1, batch_dims=1)),
+    lambda logits, labels: __import__("keras").losses.sparse_categorical_crossentropy(labels, logits, from_logits=True),
+], ids=["tf_loss", "log_softmax", "keras_loss"])
+def test_softmax_cross_entropy_check_refuses_the_libraries_losses_by_what_the_function_calls(shortcut):
+    assert "which does what the exercise asks you to write by hand" in failure(
+        checks.check_softmax_cross_entropy, shortcut)
+
+
+def test_a_library_function_is_caught_under_another_name():
+    from tensorflow.nn import log_softmax as my_helper  # what a source-text search would not see
+
+    def renamed(logits, labels):
+        return -tf_().reduce_mean(tf_().gather(my_helper(logits), labels, axis=1, batch_dims=1))
+
+    assert "calls tensorflow.nn.log_softmax" in failure(checks.check_softmax_cross_entropy, renamed)
+
+
+def test_a_helper_of_the_students_own_named_like_a_library_function_is_allowed(capsys):
+    def log_softmax(logits):  # the student's own, by hand
+        m = tf_().reduce_max(logits, axis=1, keepdims=True)
+        return logits - m - tf_().math.log(tf_().reduce_sum(tf_().exp(logits - m), axis=1, keepdims=True))
+
+    def loss(logits, labels):
+        return -tf_().reduce_mean(tf_().gather(log_softmax(logits), labels, axis=1, batch_dims=1))
+
+    checks.check_softmax_cross_entropy(loss)
+    assert "passed" in capsys.readouterr().out
+
+
+def test_backward_check_refuses_gradients_from_gradient_tape():
+    def taped(x, y, W1, b1, W2, b2):
+        tf = tf_()
+        variables = [tf.Variable(np.asarray(v, np.float64)) for v in (W1, b1, W2, b2)]
+        with tf.GradientTape() as tape:
+            h = tf.tanh(tf.linalg.matvec(variables[0], tf.constant(x), transpose_a=True) + variables[1])
+            loss = 0.5 * (tf.reduce_sum(h * variables[2]) + variables[3] - y) ** 2
+        return tuple(g.numpy() for g in tape.gradient(loss, variables))
+
+    assert "calls tensorflow.GradientTape.gradient" in failure(checks.check_backward, taped)
+
+
+def test_conv2d_check_refuses_a_library_convolution():
+    def library(image, kernel, stride=1, padding=0):
+        tf = tf_()
+        padded = np.pad(image, padding)
+        return tf.nn.conv2d(padded[None, :, :, None], kernel[:, :, None, None], strides=stride,
+                            padding="VALID").numpy()[0, :, :, 0]
+
+    def scipy_one(image, kernel, stride=1, padding=0):
+        from scipy.signal import correlate2d
+
+        return correlate2d(np.pad(image, padding), kernel, mode="valid")[::stride, ::stride]
+
+    assert "calls tensorflow.nn.conv2d" in failure(checks.check_conv2d, library)
+    assert "calls scipy.signal.correlate2d" in failure(checks.check_conv2d, scipy_one)
+
+
+def tf_():
     import tensorflow as tf
 
-    def builtin(logits, labels):
-        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
-
-    assert "calls TensorFlow's own softmax_cross_entropy_with_logits" in failure(
-        checks.check_softmax_cross_entropy, builtin)
+    return tf
 
 
 # --------------------------------------------------------------------------- 04_transfer_learning

@@ -169,3 +169,20 @@ def test_a_keras_model_of_keras_layers_is_rebuilt_with_its_weights(tmp_path):
     model.save(tmp_path / "m0.keras")
     loaded = exchange.load_model(tmp_path / "m0.keras")
     assert np.array_equal(loaded.get_layer("d").get_weights()[0], model.get_layer("d").get_weights()[0])
+
+
+def test_the_kernel_reports_the_library_functions_a_call_used(tmp_path):
+    scope = {}
+    exec("import numpy\ndef uses(a):\n    return numpy.convolve(a, [1.0])", scope)
+    fn = remote(scope, "uses", tmp_path)
+    with checks._watched(fn, ["numpy.convolve", "numpy.correlate"]) as seen:
+        fn(np.array([1.0, 2.0]))
+    assert seen == ["numpy.convolve"]
+
+
+def test_a_library_call_by_hand_is_refused_in_the_grader_too(tmp_path):
+    scope = {}
+    exec("import tensorflow as tf\ndef softmax_cross_entropy(logits, labels):\n"
+         "    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))", scope)
+    with pytest.raises(checks.ExerciseFailed, match="calls tensorflow.nn.sparse_softmax_cross_entropy_with_logits"):
+        checks.check_softmax_cross_entropy(remote(scope, "softmax_cross_entropy", tmp_path))
