@@ -514,7 +514,7 @@ def _execute(nb, origin, after, spec, private, student, report):
                     decide(after.get(index, []), cell)
                 where = "the checks at the end"
                 decide([e["number"] for e in spec["exercises"] if e["number"] not in judged])
-                left = _processes_left(spec["cgroup"])
+                left = max(0, sandbox.processes_in(spec["cgroup"]) - 4)  # but the box's three and the kernel
                 if left:
                     flags.append(f"left {left} process(es) running after its last cell (killed)")
             except (DeadKernelError, KernelDied):
@@ -532,19 +532,6 @@ def _execute(nb, origin, after, spec, private, student, report):
             flags.append(f"hit the process limit ({spec['processes']})")
         sandbox.remove_cgroups(spec["cgroup"])
     return info, judged, stopped, flags
-
-
-def _processes_left(cgroup):
-    """How many processes besides the kernel and the box's own three (launcher, PID 1, the kernel's parent) are in
-    the kernel's cgroup: daemons and children the notebook left."""
-    for controller in ("pids", "memory"):
-        from lab_utils.sandbox import _own_cgroup
-
-        parent = _own_cgroup(controller)
-        if parent is not None and (parent / cgroup / "cgroup.procs").exists():
-            pids = (parent / cgroup / "cgroup.procs").read_text().split()
-            return max(0, len(pids) - 4)
-    return 0
 
 
 def _end(pid, wait=10):
@@ -717,10 +704,9 @@ def _run_worker(spec, total_timeout, log_path):
     import subprocess
     import threading
 
-    env = {k: v for k, v in os.environ.items() if k not in ("LAB_GRADE_RECORD", "PYTHONPATH")}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-I", "-m", "lab_utils.grade", "--worker"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=log, env=env, start_new_session=True,
+                                stdout=subprocess.PIPE, stderr=log, start_new_session=True,
                                 cwd=Path(log_path).parent)
         decided, final = {}, []
 

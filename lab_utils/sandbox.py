@@ -133,8 +133,8 @@ def _own_cgroup(controller):
 
 def make_cgroups(name, memory, processes):
     """Create cgroups named ``name`` with the memory and process limits and move this process into them; returns the
-    folders made (the grader removes them) and what could not be limited."""
-    made, missing = [], []
+    controllers it could not limit with them (``"memory"``, ``"pids"``). The caller removes them (remove_cgroups)."""
+    missing = []
     for controller, files in [("memory", [("memory.limit_in_bytes", memory), ("memory.max", memory),
                                           ("memory.memsw.limit_in_bytes", memory), ("memory.swap.max", 0)]),
                               ("pids", [("pids.max", processes)])]:
@@ -154,12 +154,11 @@ def make_cgroups(name, memory, processes):
                     except OSError:
                         pass  # e.g. no swap accounting: the main limit still holds
             (folder / "cgroup.procs").write_text(str(os.getpid()))
-            made.append(folder)
             if not wrote:
                 missing.append(controller)
         except OSError:
             missing.append(controller)
-    return made, missing
+    return missing
 
 
 def remove_cgroups(name, wait=10.0):
@@ -176,6 +175,15 @@ def remove_cgroups(name, wait=10.0):
                 if time.monotonic() > deadline:
                     break
                 time.sleep(0.1)
+
+
+def processes_in(name):
+    """How many processes the cgroups ``name`` hold now (the box's own included), or 0 where there are none."""
+    for controller in ("pids", "memory"):
+        parent = _own_cgroup(controller)
+        if parent is not None and (parent / name / "cgroup.procs").exists():
+            return len((parent / name / "cgroup.procs").read_text().split())
+    return 0
 
 
 def cgroup_events(name):
@@ -252,8 +260,7 @@ def main(argv=None):
     die_with_parent()
     missing = []
     root = os.geteuid() == 0
-    made, not_limited = make_cgroups(args.cgroup, args.memory, args.processes) if root and args.cgroup else \
-        ([], ["memory", "pids"])
+    not_limited = make_cgroups(args.cgroup, args.memory, args.processes) if root and args.cgroup else ["memory", "pids"]
     namespaces = False
     if root and _libc().unshare(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS) == 0:
         namespaces = True
