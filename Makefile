@@ -25,8 +25,9 @@ test: $(STAMP)       ## unit tests, lint, lab/solution sync, and every solution 
 test-fast: $(STAMP)  ## unit tests, checks, lint and lab/solution sync; make test runs these and every notebook
 	$(BIN)/python -m pytest tests -m "not slow"
 
-labs: $(STAMP)       ## regenerate labs/ from solutions/
+labs: $(STAMP)       ## regenerate labs/ from solutions/, and what the checks expect (lab_utils/expected.json)
 	$(BIN)/python -m lab_utils.labgen
+	$(BIN)/python -m lab_utils.expected solutions
 
 outputs: $(STAMP)    ## re-execute every solution in place (offline, embedded sample) to refresh its saved outputs
 	cd solutions && for nb in *.ipynb; do \

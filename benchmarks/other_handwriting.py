@@ -5,8 +5,9 @@
 Trains train_reference("lenet") (the kit's recipe, RECIPES["lenet"]) on all 5,000 embedded MNIST digits for each
 seed, then scores it on
 - the other handwriting: scikit-learn's digits (sklearn.datasets.load_digits: 1,797 digits of 8 x 8 pixels written
-  by 43 people, the test part of the UCI "Optical Recognition of Handwritten Digits" set, Alpaydin and Kaynak 1998;
-  none of it from MNIST), each prepared with to_mnist, and, for comparison, with to_mnist as it was before the
+  by 13 people, the test part of the UCI "Optical Recognition of Handwritten Digits" set, whose 43 writers were
+  split 30 / 13 between its parts, Alpaydin and Kaynak 1998; none of it from MNIST), each prepared with to_mnist,
+  and, for comparison, with to_mnist as it was before the
   drawing canvas (scipy zoom, no anti-aliasing, no stroke thinning);
 - the official 10,000-digit MNIST test set (evaluation only), as it is and after to_mnist.
 ``--shift-only`` trains with the recipe's shifts but without its rotation, zoom and stroke thickening (the recipe
@@ -92,7 +93,7 @@ def main():
     print(f"{'median':<5} " + " ".join(f"{statistics.median(scores[c]):>22.2%}" for c in columns))
     recipe = RECIPES["lenet"]
     results = {
-        "other_set": "sklearn.datasets.load_digits (UCI optical recognition of handwritten digits, 8 x 8, 43 writers)",
+        "other_set": "sklearn.datasets.load_digits (UCI optical recognition of handwritten digits, 8 x 8, 13 writers)",
         "other_images": len(labels), "train_images": len(x_train), "test_images": len(y_test),
         "recipe": {"epochs": recipe.epochs, "batch_size": recipe.batch_size, "learning_rate": recipe.learning_rate,
                    "shift": recipe.shift, **({"rotation": 0, "zoom": 0, "thicken": 0} if args.shift_only else

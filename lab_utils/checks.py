@@ -1,12 +1,16 @@
 """Exercise checks: one per exercise, called in the cell right after it.
 
-A check runs the student's function on small inputs and compares it with a reference. It prints
-one success line, or stops the cell with a short message (what was expected, what was found, how
-to fix it) instead of a TensorFlow traceback.
+A check runs the student's function on small inputs and compares what comes back with what the solutions
+return on them, kept as data in ``lab_utils/expected.json`` (so that no answer is a function a student could
+call). It prints one success line, or stops the cell with a short message (what was expected, what was found,
+how to fix it) instead of a TensorFlow traceback. While the student's function runs, it may not call the kit's
+own code, nor the library functions that an exercise asks to write by hand (``_call``).
 
 Adding a check: write ``check_<what>(fn)`` here that calls ``_call`` to run the student's code and
-``_expect`` for each comparison, ends with ``_passed``, and add its tests in ``tests/test_checks.py``
-(it must pass on the solution and fail on the placeholder and on a typical wrong answer).
+``_expect`` for each comparison, ends with ``_passed``; give its inputs an entry in ``INPUTS`` and regenerate
+the expected values (``python -m lab_utils.expected``); add its tests in ``tests/test_checks.py`` (it must pass on
+the solution and fail on the placeholder and on a typical wrong answer) and its shortcuts in
+``tests/test_shortcuts.py``.
 
 Grading: ``python -m lab_utils.grade`` runs these same checks in its own process, which runs no student code,
 on a ``lab_utils.exchange.RemoteFunction`` in place of the student's function: each call goes to the student's
@@ -35,25 +39,51 @@ class ExerciseFailed(AssertionError):
         return [f"\u274c {self}"]
 
 
-def _call(exercise, fn, *args):
-    """Run the student's ``fn``; turn a placeholder, a crash or a missing ``return`` into a short ExerciseFailed."""
+# The kit's own code. No exercise may call it while it runs, except what its text says to use (Lab 4 builds on the
+# kit's lenet()): the builders are the answers of earlier exercises, and the helpers compute things students write.
+KIT_MODULES = ["lab_utils.models", "lab_utils.data", "lab_utils.preprocess", "lab_utils.transfer", "lab_utils.toy",
+               "lab_utils.experiments", "lab_utils.plot", "lab_utils.draw"]
+
+
+def _call(exercise, fn, *args, by_hand=(), instead="", allowed=()):
+    """Run the student's ``fn``; turn a placeholder, a crash or a missing ``return`` into a short ExerciseFailed.
+
+    While it runs, the kit's own code (KIT_MODULES, except ``allowed``) and the library functions ``by_hand`` (dotted
+    names of what the exercise asks to write by hand) are watched: a call to any of them fails, saying ``instead``.
+    """
     if not callable(fn):
         raise ExerciseFailed(exercise, f"expected a function, got {type(fn).__name__}. "
                                        "Pass the function itself, without calling it.")
-    try:
-        result = fn(*args)
-    except BadReply:  # the grader could not read what the student's kernel sent back: not the student's bug
-        raise
-    except NotImplementedError:
+    with _watched(fn, [*KIT_MODULES, *by_hand]) as seen:
+        try:
+            result, error = fn(*args), None
+        except BadReply:  # the grader could not read what the student's kernel sent back: not the student's bug
+            raise
+        except Exception as e:
+            result, error = None, e
+    used = [name for name in seen if name not in allowed]
+    kit = [name for name in used if name.startswith("lab_utils.")]
+    _expect(exercise, not kit, f"your function calls {kit[0] if kit else ''}, the kit's own code: the exercise is to "
+                               "write it yourself" + (f" ({instead})." if instead else "."))
+    _expect(exercise, not used, f"your function calls {used[0] if used else ''}, which does what the exercise asks "
+                                f"you to write by hand. {instead}".strip())
+    if isinstance(error, NotImplementedError):
         raise ExerciseFailed(exercise, "not done yet: replace the `raise NotImplementedError` line "
-                                       "with your code, run that cell, then this one.", "not attempted") from None
-    except Exception as e:  # the student's bug: name it in one line, no traceback
-        first_line = (str(e).strip().splitlines() or [""])[0][:300]
-        raise ExerciseFailed(exercise, f"your code raised {type(e).__name__}: {first_line}") from None
+                                       "with your code, run that cell, then this one.", "not attempted")
+    if error is not None:  # the student's bug: name it in one line, no traceback
+        first_line = (str(error).strip().splitlines() or [""])[0][:300]
+        raise ExerciseFailed(exercise, f"your code raised {type(error).__name__}: {first_line}")
     if result is None:  # no exercise asks for None: the function computes its answer but forgets to return it
         raise ExerciseFailed(exercise, "expected your function to return its result, got None. "
                                        "End it with a `return ...` line.")
     return result
+
+
+def _expected(name):
+    """What the solution's function ``name`` returns on the check's inputs (INPUTS), from lab_utils/expected.json."""
+    from lab_utils import expected
+
+    return expected.load(name)
 
 
 def _expect(exercise, condition, message):
@@ -87,7 +117,8 @@ def _build_and_run(ex, build, batch_shape, seed, hint):
     """Build the student's Keras model and run it on a random batch; returns ``(model, outputs)``."""
     import keras
 
-    model = _call(ex, build)
+    instead = "build it layer by layer with keras layers"
+    model = _call(ex, build, instead=instead)
     _expect(ex, isinstance(model, keras.Model), f"expected a Keras model, got {type(model).__name__}.")
     _not_the_kits(ex, model)
     x = np.random.default_rng(seed).uniform(0, 1, batch_shape).astype(np.float32)
@@ -102,6 +133,18 @@ def _build_and_run(ex, build, batch_shape, seed, hint):
 # must not pass by returning the kit's own builder.
 KIT_MODEL_NAMES = {"softmax_regression": "softmax_regression()", "mlp": "mlp()", "lenet5_": "lenet()",
                    "vgg_block_": "vgg_block()"}
+
+
+def _built_anew(ex, build, model):
+    """Fail when a second call of the student's builder returns ``model``'s layers again (other than inputs): a
+    builder that hands out a model made once, outside it (from the kit's builder, say), builds nothing."""
+    import keras
+
+    again = _call(ex, build, instead="build it layer by layer with keras layers")
+    mine = {id(layer) for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)}
+    _expect(ex, again is not model and not mine & {id(layer) for layer in getattr(again, "layers", [])},
+            f"{getattr(build, '__name__', 'your function')}() returned the same layers on two calls: each call must "
+            "build a new model, with new layers made inside the function.")
 
 
 def _not_the_kits(ex, model):
@@ -132,13 +175,12 @@ def _watched(fn, names):
         yield seen
 
 
-def _by_hand(ex, seen, instead):
-    """Fail when the student's function used one of the library functions the exercise asks to write by hand."""
-    _expect(ex, not seen, f"your function calls {seen[0] if seen else ''}, which does what the exercise asks you to "
-                          f"write by hand. Compute it {instead}.")
-
-
 # --------------------------------------------------------------------------- 00_setup
+
+def _class_counts_inputs():
+    return [(np.array([3, 1, 3, 0, 9, 3], np.uint8),), (np.array([0, 1, 2, 2, 4], np.uint8),),
+            (np.repeat(np.arange(10, dtype=np.uint8), 7),)]
+
 
 def check_class_counts(class_counts):
     """Exercise 1 of 00_setup: ``class_counts(labels)`` returns how many times each digit 0-9 occurs.
@@ -150,10 +192,8 @@ def check_class_counts(class_counts):
         lab_utils.checks.ExerciseFailed: Exercise 1 (class_counts): for labels [0, 1, 2, 2, 4] expected 10 counts ...
     """
     ex = "Exercise 1 (class_counts)"
-    cases = [np.array([3, 1, 3, 0, 9, 3], np.uint8), np.array([0, 1, 2, 2, 4], np.uint8),
-             np.repeat(np.arange(10, dtype=np.uint8), 7)]
-    for labels in cases:
-        expected = np.bincount(labels, minlength=10)
+    for (labels,), expected in zip(_class_counts_inputs(), _expected("class_counts")):
+        expected = np.array(expected)
         got = _as_array(ex, _call(ex, class_counts, labels.copy()))
         repeats = labels.size // 10  # the long case is written as the expression that makes it, not cut short
         shown = (f"np.repeat(np.arange(10), {repeats})" if labels.size > 12 and
@@ -168,6 +208,12 @@ def check_class_counts(class_counts):
     _passed(ex, "class_counts counts every digit, absent ones too.")
 
 
+def _scale_images_inputs():
+    images = np.random.default_rng(0).integers(0, 256, size=(2, 6, 6), dtype=np.uint8)
+    images[0, 0, 0], images[0, 0, 1] = 0, 255  # the darkest and the brightest pixel
+    return [(images,)]
+
+
 def check_scale_images(scale_images):
     """Exercise 2 of 00_setup: ``scale_images(images)`` turns uint8 pixels 0-255 into float32 in [0, 1].
 
@@ -178,15 +224,14 @@ def check_scale_images(scale_images):
         lab_utils.checks.ExerciseFailed: Exercise 2 (scale_images): expected dtype float32 ... got float64. ...
     """
     ex = "Exercise 2 (scale_images)"
-    images = np.random.default_rng(0).integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
-    images[0, 0, 0], images[0, 0, 1] = 0, 255
+    [(images,)] = _scale_images_inputs()
     got = _as_array(ex, _call(ex, scale_images, images.copy()))
     _expect(ex, got.shape == images.shape,
             f"expected the shape to stay {images.shape}, got {got.shape}.")
     _expect(ex, got.dtype == np.float32,
             f"expected dtype float32 (what Keras layers compute in), got {got.dtype}. "
             "Dividing uint8 pixels by a number gives float64 in NumPy: look up how an array changes its dtype.")
-    scaled = images.astype(np.float32) / 255
+    [scaled] = np.array(_expected("scale_images"), np.float32)
     wrong = np.argwhere(~np.isclose(got, scaled, atol=1e-6))  # the message quotes the first pixel that differs
     at = tuple(int(i) for i in wrong[0]) if len(wrong) else (0, 0, 0)
     _expect(ex, np.allclose(got, scaled, atol=1e-6),
@@ -197,13 +242,19 @@ def check_scale_images(scale_images):
 
 # --------------------------------------------------------------------------- 01_linear_model
 
-def _np_sigmoid(z):
-    return 1 / (1 + np.exp(-np.asarray(z, np.float64)))
-
-
 def _finite(ex, value, what):
     _expect(ex, np.all(np.isfinite(value)), f"expected {what} to be finite, got "
                                             f"{value.tolist() if value.size < 8 else 'inf/nan'}.")
+
+
+# What Lab 1 Exercise 1 asks to write: the libraries' own sigmoids (tf.nn.sigmoid is tf.math.sigmoid).
+LIBRARY_SIGMOIDS = ["tensorflow.math.sigmoid", "keras.activations.sigmoid", "keras.ops.sigmoid"]
+
+
+def _sigmoid_inputs():
+    import tensorflow as tf
+
+    return [(tf.reshape(tf.linspace(-6.0, 6.0, 12), (3, 4)),), (tf.constant([-100.0, 100.0]),)]
 
 
 def check_sigmoid(sigmoid):
@@ -216,22 +267,37 @@ def check_sigmoid(sigmoid):
     import tensorflow as tf
 
     ex = "Exercise 1 (sigmoid)"
-    z = tf.reshape(tf.linspace(-6.0, 6.0, 12), (3, 4))
-    returned = _call(ex, sigmoid, z)
+    instead = "Write it with tf.exp and arithmetic, as the text says."
+    [(z,), (large,)] = _sigmoid_inputs()
+    expected, expected_large = (np.array(e) for e in _expected("sigmoid"))
+    returned = _call(ex, sigmoid, z, by_hand=LIBRARY_SIGMOIDS, instead=instead)
     got = _as_array(ex, returned)
     _expect(ex, got.shape == (3, 4), f"expected the output to keep the input's shape (3, 4), got {got.shape}.")
-    expected = _np_sigmoid(z.numpy())
     if not np.allclose(got, expected, atol=1e-5):
         at = int(np.argmin(np.isclose(got, expected, atol=1e-5)))  # the first grid point where they differ
         z_at, expected_at, got_at = float(z.numpy().flat[at]), float(expected.flat[at]), float(got.flat[at])
         raise ExerciseFailed(ex, f"sigmoid({z_at:.6g}) should be {expected_at:.4g}, got {got_at:.4g}. "
-                                 "Check the formula 1 / (1 + exp(-z)), the minus sign included.")
+                                 "Compare your code with the sigmoid's definition, sign by sign.")
     _expect(ex, tf.is_tensor(returned),
             f"for a tensor z your sigmoid returns a {type(returned).__name__}, not a tensor: the training loop further "
             "down takes gradients through it with tf.GradientTape, which sees only TensorFlow operations. Compute it "
             "with TensorFlow's (tf.exp), not NumPy's.")
-    _finite(ex, _as_array(ex, _call(ex, sigmoid, tf.constant([-100.0, 100.0]))), "sigmoid([-100, 100])")
-    _passed(ex, "sigmoid matches 1 / (1 + exp(-z)), keeps shapes and stays finite for large |z|.")
+    got_large = _as_array(ex, _call(ex, sigmoid, large, by_hand=LIBRARY_SIGMOIDS, instead=instead))
+    _finite(ex, got_large, "sigmoid([-100, 100])")
+    _expect(ex, np.allclose(got_large, expected_large, atol=1e-5),
+            f"sigmoid([-100, 100]) should be {expected_large.tolist()}, got {got_large.tolist()}.")
+    _passed(ex, "sigmoid matches the definition on a grid of z, keeps shapes and stays finite for large |z|.")
+
+
+# What Lab 1 Exercise 2 asks to write: the libraries' binary cross-entropies.
+LIBRARY_BINARY_LOSSES = ["keras.losses.binary_crossentropy", "keras.ops.binary_crossentropy",
+                         "tensorflow.nn.sigmoid_cross_entropy_with_logits"]
+
+
+def _binary_cross_entropy_inputs():
+    import tensorflow as tf
+
+    return [(tf.constant([1, 0, 1, 1, 0], tf.float32), tf.constant([0.9, 0.2, 0.6, 0.99, 0.3], tf.float32))]
 
 
 def check_binary_cross_entropy(binary_cross_entropy):
@@ -241,23 +307,22 @@ def check_binary_cross_entropy(binary_cross_entropy):
         >>> check_binary_cross_entropy(binary_cross_entropy)   # your function, defined in the exercise cell
         ✅ Exercise 2 (binary_cross_entropy) passed: ...
     """
-    import tensorflow as tf
-
     ex = "Exercise 2 (binary_cross_entropy)"
-    y = np.array([1, 0, 1, 1, 0], np.float32)
-    p = np.array([0.9, 0.2, 0.6, 0.99, 0.3], np.float32)
-    terms = -(y * np.log(p) + (1 - y) * np.log(1 - p))
-    value = _one_number(ex, _call(ex, binary_cross_entropy, tf.constant(y), tf.constant(p)),
+    [(y, p)] = _binary_cross_entropy_inputs()
+    [mean] = _expected("binary_cross_entropy")
+    total = mean * int(y.shape[0])  # what summing instead of averaging gives
+    value = _one_number(ex, _call(ex, binary_cross_entropy, y, p, by_hand=LIBRARY_BINARY_LOSSES,
+                                  instead="Write it with tf.math.log and tf.reduce_mean, as the text says."),
                         "one number (the mean over the examples; average with tf.reduce_mean)")
-    case = f"y={y.astype(int).tolist()} and p={[round(float(v), 4) for v in p]}"
+    case = f"y={np.asarray(y).astype(int).tolist()} and p={[round(float(v), 4) for v in np.asarray(p)]}"
     _finite(ex, np.array(value), f"binary_cross_entropy(y, p) for {case}")
     _expect(ex, value >= 0, f"for {case} got {value:.4f}: cross-entropy is never negative. Mind the minus sign "
                             "in front.")
-    _expect(ex, not np.isclose(value, terms.sum(), rtol=1e-4),
-            f"for {case} got {value:.4f}, the sum over the examples; expected the mean {terms.mean():.4f}.")
-    _expect(ex, np.isclose(value, terms.mean(), rtol=1e-4),
-            f"for {case} expected {terms.mean():.4f}, got {value:.4f}.")
-    _passed(ex, f"binary_cross_entropy gives {terms.mean():.4f} on the test case, as expected.")
+    _expect(ex, not np.isclose(value, total, rtol=1e-4),
+            f"for {case} got {value:.4f}, the sum over the examples; expected the mean {mean:.4f}.")
+    _expect(ex, np.isclose(value, mean, rtol=1e-4),
+            f"for {case} expected {mean:.4f}, got {value:.4f}.")
+    _passed(ex, f"binary_cross_entropy gives {mean:.4f} on the test case, as expected.")
 
 
 @contextlib.contextmanager
@@ -276,6 +341,22 @@ def _names_replaced(fn, replacements):
         yield
 
 
+def _gradient_step_inputs():
+    """``(w0, b0, x, y, learning_rate)``: the step starts from variables holding w0 and b0."""
+    x = np.random.default_rng(3).standard_normal((8, 2)).astype(np.float32)
+    y = np.array([1, 0, 1, 1, 0, 0, 1, 0], np.float32)
+    return [(np.array([0.5, -0.3], np.float32), np.float32(0.1), x, y, 0.5)]
+
+
+def _gradient_step_run(gradient_step, w0, b0, x, y, learning_rate):
+    """What lab_utils.expected records of one step: w and b after it, and the loss it returns."""
+    import tensorflow as tf
+
+    w, b = tf.Variable(w0), tf.Variable(b0)
+    loss = gradient_step(w, b, tf.constant(x), tf.constant(y), learning_rate)
+    return {"w": w.numpy(), "b": b.numpy(), "loss": loss}
+
+
 def check_gradient_step(gradient_step):
     """Exercise 3 of 01_linear_model: ``gradient_step(w, b, x, y, learning_rate)`` does one step of gradient
     descent on the binary cross-entropy of ``sigmoid(x @ w + b)``, updating the variables in place, and
@@ -291,23 +372,19 @@ def check_gradient_step(gradient_step):
     import tensorflow as tf
 
     ex = "Exercise 3 (gradient_step)"
-    rng = np.random.default_rng(3)
-    x = rng.standard_normal((8, 2)).astype(np.float32)
-    y = np.array([1, 0, 1, 1, 0, 0, 1, 0], np.float32)
-    w0, b0, lr = np.array([0.5, -0.3], np.float32), np.float32(0.1), 0.5
+    [(w0, b0, x, y, lr)] = _gradient_step_inputs()
+    [after] = _expected("gradient_step")
+    w1, b1, loss = np.array(after["w"]), after["b"], after["loss"]
     w, b = tf.Variable(w0), tf.Variable(b0)
 
     reference = {"sigmoid": "tensorflow.math.sigmoid", "binary_cross_entropy": "keras.losses.binary_crossentropy"}
     with _names_replaced(gradient_step, reference):
         returned = _call(ex, gradient_step, w, b, tf.constant(x), tf.constant(y), lr)
-    p = _np_sigmoid(x @ w0 + b0)
-    loss = float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))
-    w1, b1 = w0 - lr * x.T @ (p - y) / len(y), b0 - lr * np.mean(p - y)
     new_w, new_b = w.numpy(), float(b.numpy())
     _expect(ex, not (np.allclose(new_w, w0) and np.isclose(new_b, b0)),
             "expected w and b to change, but they did not. Update the variables in place with "
             "w.assign_sub(...) and b.assign_sub(...); `w = w - ...` only makes a new local name.")
-    _expect(ex, not np.allclose(new_w, w0 + lr * x.T @ (p - y) / len(y), atol=1e-4),
+    _expect(ex, not np.allclose(new_w, w0 - (w1 - w0), atol=1e-4),  # the same step, the other way
             "the step went uphill: it added the gradient. Subtract learning_rate * gradient.")
     start = (f"w = {[round(float(v), 4) for v in w0]}, b = {float(b0):.4g}, learning_rate = {lr}, "
              f"x = np.random.default_rng(3).standard_normal((8, 2)), y = {y.astype(int).tolist()}")
@@ -330,6 +407,15 @@ LIBRARY_LOSSES = ["tensorflow.nn.softmax_cross_entropy_with_logits",
                   "keras.losses.sparse_categorical_crossentropy", "keras.losses.categorical_crossentropy"]
 
 
+def _softmax_cross_entropy_inputs():
+    import tensorflow as tf
+
+    logits = np.random.default_rng(4).normal(0, 2, (6, 10)).astype(np.float32)
+    big = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 990.0]], np.float32)
+    return [(tf.constant(logits), tf.constant([3, 0, 9, 3, 5, 1], tf.int32)),
+            (tf.constant(big), tf.constant([1, 2], tf.int32))]
+
+
 def check_softmax_cross_entropy(softmax_cross_entropy):
     """Exercise 4 of 01_linear_model: ``softmax_cross_entropy(logits, labels)``, the mean cross-entropy
     of integer ``labels`` under ``softmax(logits)``, stable for large logits.
@@ -338,38 +424,25 @@ def check_softmax_cross_entropy(softmax_cross_entropy):
         >>> check_softmax_cross_entropy(softmax_cross_entropy)   # your function, defined in the exercise cell
         ✅ Exercise 4 (softmax_cross_entropy) passed: ...
     """
-    import tensorflow as tf
-
     ex = "Exercise 4 (softmax_cross_entropy)"
-    def reference(logits, labels):
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        return float(-np.mean(log_probs[np.arange(len(labels)), labels]))
-
-    logits = np.random.default_rng(4).normal(0, 2, (6, 10)).astype(np.float32)
-    labels = np.array([3, 0, 9, 3, 5, 1], np.int32)
-    with _watched(softmax_cross_entropy, LIBRARY_LOSSES) as seen:
-        returned = _call(ex, softmax_cross_entropy, tf.constant(logits), tf.constant(labels))
-    _by_hand(ex, seen, "from tf.reduce_max, tf.exp, tf.reduce_sum, tf.math.log and tf.gather, as the text says")
+    instead = "Compute it from tf.reduce_max, tf.exp, tf.reduce_sum, tf.math.log and tf.gather, as the text says."
+    [(logits, labels), (big, big_labels)] = _softmax_cross_entropy_inputs()
+    expected, expected_big = _expected("softmax_cross_entropy")
+    returned = _call(ex, softmax_cross_entropy, logits, labels, by_hand=LIBRARY_LOSSES, instead=instead)
     got = _one_number(ex, returned, "one number (the mean over the batch)")
-    expected = reference(logits, labels)
     _expect(ex, np.isclose(got, expected, rtol=1e-4),
-            f"for logits = np.random.default_rng(4).normal(0, 2, {logits.shape}) and labels = {labels.tolist()} "
-            f"expected {expected:.4f}, got {got:.4f}. The loss of one example is "
-            "log(sum_j exp(logit_j)) - logit_label, with the sum over the classes (axis=1), "
-            "averaged over the examples.")
-    big = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 990.0]], np.float32)
-    big_labels = np.array([1, 2], np.int32)
-    got = _as_array(ex, _call(ex, softmax_cross_entropy, tf.constant(big), tf.constant(big_labels)))
-    big_case = f"logits = {big.astype(int).tolist()} and labels = {big_labels.tolist()}"
+            f"for logits = np.random.default_rng(4).normal(0, 2, {tuple(logits.shape)}) and labels = "
+            f"{np.asarray(labels).tolist()} expected {expected:.4f}, got {got:.4f}. Follow the loss of one example "
+            "as the text writes it, with the sum over the classes (axis=1), then average over the examples.")
+    got = _as_array(ex, _call(ex, softmax_cross_entropy, big, big_labels, by_hand=LIBRARY_LOSSES, instead=instead))
+    big_case = f"logits = {np.asarray(big).astype(int).tolist()} and labels = {np.asarray(big_labels).tolist()}"
     _expect(ex, np.all(np.isfinite(got)),
-            f"for {big_case} it gives {got.tolist()}: exp(1000) overflows. Subtract each row's "
-            "largest logit before exp (the log-sum-exp trick); the loss does not change.")
+            f"for {big_case} it gives {got.tolist()}: exp(1000) overflows. Shift each row's logits before exp, "
+            "as the log-sum-exp trick above does; the loss does not change.")
     got = _one_number(ex, got, "one number (the mean over the batch)")
-    expected = reference(big, big_labels)
-    _expect(ex, np.isclose(got, expected, rtol=1e-4),
-            f"for {big_case} expected {expected:.4f}, got {got:.4f}.")
-    _passed(ex, "softmax_cross_entropy matches TensorFlow's and stays finite for logits of 1000.")
+    _expect(ex, np.isclose(got, expected_big, rtol=1e-4),
+            f"for {big_case} expected {expected_big:.4f}, got {got:.4f}.")
+    _passed(ex, "softmax_cross_entropy matches the expected losses and stays finite for logits of 1000.")
 
 
 def check_softmax_regression(build_model):
@@ -392,15 +465,18 @@ def check_softmax_regression(build_model):
     _expect(ex, not looks_like_probabilities,
             "the outputs are probabilities (each row sums to 1): the model ends in a softmax. Return logits "
             "(no activation) and let the loss apply softmax with from_logits=True.")
+    _built_anew(ex, build_model, model)
     _passed(ex, "one Dense layer, 10 logits, 7,850 parameters.")
 
 
 def _linear_fit_accuracy(features, y, steps=2000, learning_rate=0.5):
     """Accuracy of a logistic regression fitted by full-batch gradient descent (NumPy, standardised features)."""
+    from scipy.special import expit  # the logistic function
+
     f = (features - features.mean(axis=0)) / (features.std(axis=0) + 1e-8)
     w, b = np.zeros(f.shape[1]), 0.0
     for _ in range(steps):
-        p = _np_sigmoid(f @ w + b)
+        p = expit(f @ w + b)
         w -= learning_rate * f.T @ (p - y) / len(y)
         b -= learning_rate * np.mean(p - y)
     return float(np.mean((f @ w + b > 0) == y))
@@ -439,6 +515,14 @@ def check_feature_map(feature_map):
 LIBRARY_GRADIENTS = ["tensorflow.GradientTape.gradient", "tensorflow.GradientTape.jacobian", "tensorflow.gradients"]
 
 
+def _backward_inputs():
+    """``(x, y, W1, b1, W2, b2)``: one example and the tiny network's parameters."""
+    rng = np.random.default_rng(6)
+    x, y = rng.standard_normal(2), 0.7
+    return [(x, y, rng.standard_normal((2, 3)), rng.standard_normal(3), rng.standard_normal(3),
+             float(rng.standard_normal()))]
+
+
 def check_backward(backward):
     """Exercise 1 of 02_mlp: ``backward(x, y, W1, b1, W2, b2)`` returns ``(dW1, db1, dW2, db2)``, the gradients of
     ``0.5 * (y_hat - y)**2`` for ``h = tanh(x @ W1 + b1)``, ``y_hat = h @ W2 + b2``, one example, in NumPy.
@@ -447,20 +531,12 @@ def check_backward(backward):
         >>> check_backward(backward)
         ✅ Exercise 1 (backward) passed: ...
     """
-    import tensorflow as tf
-
     ex = "Exercise 1 (backward)"
-    rng = np.random.default_rng(6)
-    x, y = rng.standard_normal(2), 0.7
-    params = [rng.standard_normal((2, 3)), rng.standard_normal(3), rng.standard_normal(3), float(rng.standard_normal())]
-    variables = [tf.Variable(p, dtype=tf.float64) for p in params]
-    with tf.GradientTape() as tape:
-        h = tf.tanh(tf.linalg.matvec(variables[0], tf.constant(x), transpose_a=True) + variables[1])
-        loss = 0.5 * (tf.reduce_sum(h * variables[2]) + variables[3] - y) ** 2
-    expected = [g.numpy() for g in tape.gradient(loss, variables)]
-    with _watched(backward, LIBRARY_GRADIENTS) as seen:
-        got = _call(ex, backward, x.copy(), y, *[np.array(p) if np.ndim(p) else p for p in params])
-    _by_hand(ex, seen, "in NumPy, one layer at a time, as the text says")
+    [(x, y, *params)] = _backward_inputs()
+    [expected] = _expected("backward")  # the solution's; tests/test_expected.py holds them to tf.GradientTape's
+    expected = [np.array(e) for e in expected]
+    got = _call(ex, backward, x.copy(), y, *[np.array(p) if np.ndim(p) else p for p in params],
+                by_hand=LIBRARY_GRADIENTS, instead="Compute them in NumPy, one layer at a time, as the text says.")
     _expect(ex, isinstance(got, (tuple, list)) and len(got) == 4,
             f"expected a tuple of four gradients (dW1, db1, dW2, db2), got {type(got).__name__}"
             + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else "") + ".")
@@ -518,9 +594,10 @@ def check_mlp(build_mlp):
     for layer in hidden:  # the exercise asks for dropout 0.2 right after each hidden layer
         after = layers[layers.index(layer) + 1] if layers.index(layer) + 1 < len(layers) else None
         _expect(ex, isinstance(after, keras.layers.Dropout) and abs(after.rate - 0.2) < 1e-9,
-                f"after the hidden Dense({layer.units}) layer expected keras.layers.Dropout(0.2), found "
+                f"after the hidden Dense({layer.units}) layer expected a Dropout layer of rate 0.2, found "
                 f"{type(after).__name__ if after is not None else 'nothing'}"
                 + (f"({after.rate:g})" if isinstance(after, keras.layers.Dropout) else "") + ".")
+    _built_anew(ex, build_mlp, model)
     _passed(ex, "784 → 256 ReLU → 128 ReLU → 10 logits with dropout 0.2, 235,146 parameters.")
 
 
@@ -533,6 +610,22 @@ LIBRARY_CONVOLUTIONS = ["tensorflow.nn.conv2d", "tensorflow.nn.convolution", "te
                         "scipy.ndimage.correlate", "scipy.ndimage.convolve", "numpy.convolve", "numpy.correlate"]
 
 
+def _conv2d_inputs():
+    """``(image, kernel, stride, padding)`` for five shapes, strides and paddings."""
+    rng = np.random.default_rng(8)
+    cases = [((5, 5), (3, 3), 1, 0), ((7, 7), (3, 3), 2, 1), ((6, 8), (2, 2), 2, 0), ((28, 28), (5, 5), 1, 2),
+             ((9, 6), (4, 3), 3, 1)]
+    return [(rng.standard_normal(image), rng.standard_normal(kernel), stride, padding)
+            for image, kernel, stride, padding in cases]
+
+
+def _conv2d_run(conv2d, image, kernel, stride, padding):
+    """What lab_utils.expected records: the output, and the output with the kernel flipped (the mathematicians'
+    convolution, a common slip)."""
+    return {"output": conv2d(image, kernel, stride, padding),
+            "flipped": conv2d(image, kernel[::-1, ::-1].copy(), stride, padding)}
+
+
 def check_conv2d(conv2d):
     """Exercise 1 of 03_lenet: ``conv2d(image, kernel, stride=1, padding=0)`` on 2-D NumPy arrays, as deep learning
     defines it (no kernel flip, like ``tf.nn.conv2d``), with zero padding on every side.
@@ -541,28 +634,18 @@ def check_conv2d(conv2d):
         >>> check_conv2d(conv2d)
         ✅ Exercise 1 (conv2d) passed: ...
     """
-    import tensorflow as tf
-
     ex = "Exercise 1 (conv2d)"
-    rng = np.random.default_rng(8)
-    cases = [((5, 5), (3, 3), 1, 0), ((7, 7), (3, 3), 2, 1), ((6, 8), (2, 2), 2, 0), ((28, 28), (5, 5), 1, 2),
-             ((9, 6), (4, 3), 3, 1)]
-    for image_shape, kernel_shape, stride, padding in cases:
-        image, kernel = rng.standard_normal(image_shape), rng.standard_normal(kernel_shape)
-        padded = np.pad(image, padding)
-        expected = tf.nn.conv2d(padded[None, :, :, None], kernel[:, :, None, None], strides=stride,
-                                padding="VALID").numpy()[0, :, :, 0]
-        where = f"image {image_shape}, kernel {kernel_shape}, stride {stride}, padding {padding}"
-        with _watched(conv2d, LIBRARY_CONVOLUTIONS) as seen:
-            returned = _call(ex, conv2d, image.copy(), kernel.copy(), stride, padding)
-        _by_hand(ex, seen, "with two loops over the output positions, as the text says")
-        got = _as_array(ex, returned)
+    cases = _conv2d_inputs()
+    for (image, kernel, stride, padding), expected in zip(cases, _expected("conv2d")):
+        expected, flipped = np.array(expected["output"]), np.array(expected["flipped"])
+        where = f"image {image.shape}, kernel {kernel.shape}, stride {stride}, padding {padding}"
+        got = _as_array(ex, _call(ex, conv2d, image.copy(), kernel.copy(), stride, padding,
+                                  by_hand=LIBRARY_CONVOLUTIONS,
+                                  instead="Write it with two loops over the output positions, as the text says."))
         _expect(ex, got.shape == expected.shape,
                 f"for {where} expected output shape {expected.shape}, got {got.shape}. "
                 "Count the positions the kernel can take along each side of the padded image, S pixels apart.")
         if not np.allclose(got, expected, atol=1e-6):
-            flipped = tf.nn.conv2d(padded[None, :, :, None], kernel[::-1, ::-1, None, None], strides=stride,
-                                   padding="VALID").numpy()[0, :, :, 0]
             if np.allclose(got, flipped, atol=1e-6):
                 raise ExerciseFailed(ex, "your result is the kernel flipped: that is the mathematicians' convolution. "
                                          "Deep learning's conv2d slides the kernel as it is (cross-correlation).")
@@ -573,17 +656,35 @@ def check_conv2d(conv2d):
     _passed(ex, f"your conv2d matches tf.nn.conv2d on {len(cases)} shapes, strides and paddings.")
 
 
-def _check_formula(ex, fn, cases, hints, done):
-    """Run ``fn`` on each case; compare with the expected whole number; on failure, use the first hint that fits."""
-    for args, expected in cases:
-        got = _call(ex, fn, *args)
+# What the arithmetic exercises (Lab 3 Exercises 2-4, Lab 5 Exercises 1 and 3) ask to work out: building Keras layers
+# (or running a convolution) and reading their shapes or parameter counts would skip the arithmetic.
+LIBRARY_MEASURES = ["keras.layers.Layer.__init__", "keras.Operation.__init__", *LIBRARY_CONVOLUTIONS]
+MEASURE_INSTEAD = "Work it out with arithmetic, as the text says, without building layers to measure them."
+
+
+def _check_formula(ex, fn, cases, done):
+    """Run ``fn`` on each ``(args, expected, slips)``; compare with the expected whole number; on failure, name the
+    slip (a ``{value: hint}`` of what typical slips give for these arguments) that gives what came back."""
+    for args, expected, slips in cases:
+        got = _call(ex, fn, *args, by_hand=LIBRARY_MEASURES, instead=MEASURE_INSTEAD)
         call = f"{ex[ex.index('(') + 1:-1]}{args}"  # the call as the student writes it: output_size(28, 5, 0, 1)
         _expect(ex, isinstance(got, (int, np.integer)) or (isinstance(got, float) and got.is_integer()),
                 f"for {call} expected a whole number, got {got!r}. Use // for division.")
         if int(got) != expected:
-            hint = next((h for wrong, h in hints if wrong(*args) == int(got)), "")
+            hint = next((h for value, h in slips if value == int(got) != expected), "")
             raise ExerciseFailed(ex, f"for {call} expected {expected}, got {int(got)}. {hint}".strip())
     _passed(ex, done)
+
+
+def _output_size_inputs():
+    return [(28, 5, 0, 1), (28, 5, 2, 1), (32, 3, 1, 2), (7, 3, 0, 2), (224, 7, 3, 2)]
+
+
+def _output_size_run(output_size, W, F, P, S):
+    """What lab_utils.expected records: the size, and what two slips give (padding on one side only is the right
+    size of a side P shorter; a kernel that moves 1 pixel at a time is stride 1)."""
+    return {"size": output_size(W, F, P, S), "one side": output_size(W - P, F, P, S),
+            "stride 1": output_size(W, F, P, 1)}
 
 
 def check_output_size(output_size):
@@ -594,12 +695,24 @@ def check_output_size(output_size):
         >>> check_output_size(output_size)   # your function, defined in the exercise cell
         ✅ Exercise 2 (output_size) passed: ...
     """
-    cases = [((28, 5, 0, 1), 24), ((28, 5, 2, 1), 28), ((32, 3, 1, 2), 16), ((7, 3, 0, 2), 3), ((224, 7, 3, 2), 112)]
-    hints = [(lambda W, F, P, S: (W - F + P) // S + 1, "Padding adds P pixels on *both* sides."),
-             (lambda W, F, P, S: (W - F + 2 * P) // S, "Count the kernel's first position too."),
-             (lambda W, F, P, S: (W - F + 2 * P) + 1, "The kernel moves S pixels at each step, not 1.")]
-    _check_formula("Exercise 2 (output_size)", output_size, cases, hints,
+    cases = [(args, e["size"], [(e["one side"], "Padding adds P pixels on *both* sides."),
+                                (e["size"] - 1, "Count the kernel's first position too."),
+                                (e["stride 1"], "The kernel moves S pixels at each step, not 1.")])
+             for args, e in zip(_output_size_inputs(), _expected("output_size"))]
+    _check_formula("Exercise 2 (output_size)", output_size, cases,
                    "output sizes right on five layers, with and without padding and stride.")
+
+
+def _conv_params_inputs():
+    return [(1, 6, 5), (6, 16, 5), (3, 64, 3), (64, 64, 3)]
+
+
+def _conv_params_run(conv_params, in_channels, filters, kernel_size):
+    """What lab_utils.expected records: the count, and what two slips give (a kernel on one input channel only; a
+    kernel of kernel_size x 1 is a 1x1 kernel on kernel_size times as many channels)."""
+    return {"count": conv_params(in_channels, filters, kernel_size),
+            "one channel": conv_params(1, filters, kernel_size),
+            "not squared": conv_params(in_channels * kernel_size, filters, 1)}
 
 
 def check_conv_params(conv_params):
@@ -610,12 +723,16 @@ def check_conv_params(conv_params):
         >>> check_conv_params(conv_params)   # your function, defined in the exercise cell
         ✅ Exercise 3 (conv_params) passed: ...
     """
-    cases = [((1, 6, 5), 156), ((6, 16, 5), 2416), ((3, 64, 3), 1792), ((64, 64, 3), 36928)]
-    hints = [(lambda c, f, k: f * k * k * c, "Each filter also has a bias."),
-             (lambda c, f, k: f * (k * k + 1), "Each filter spans every input channel."),
-             (lambda c, f, k: f * k * c + f, "A kernel of size k is k x k, in each input channel.")]
-    _check_formula("Exercise 3 (conv_params)", conv_params, cases, hints,
+    cases = [(args, e["count"], [(e["count"] - args[1], "Each filter also has a bias."),
+                                 (e["one channel"], "Each filter spans every input channel."),
+                                 (e["not squared"], "A kernel of size k is k x k, in each input channel.")])
+             for args, e in zip(_conv_params_inputs(), _expected("conv_params"))]
+    _check_formula("Exercise 3 (conv_params)", conv_params, cases,
                    "parameter counts right for every layer, biases included.")
+
+
+def _receptive_field_inputs():
+    return [(1, 3), (2, 3), (3, 3), (2, 5), (4, 1)]
 
 
 def check_receptive_field(receptive_field):
@@ -626,11 +743,10 @@ def check_receptive_field(receptive_field):
         >>> check_receptive_field(receptive_field)   # your function, defined in the exercise cell
         ✅ Exercise 4 (receptive_field) passed: ...
     """
-    cases = [((1, 3), 3), ((2, 3), 5), ((3, 3), 7), ((2, 5), 9), ((4, 1), 1)]
-    hints = [(lambda n, k: n * k, "Stacked layers overlap: each adds fewer than k pixels to what one output sees."),
-             (lambda n, k: k ** n, "The field grows by addition, not multiplication, when the stride is 1.")]
-    _check_formula("Exercise 4 (receptive_field)", receptive_field, cases, hints,
-                   "two 3x3 layers see 5x5, three see 7x7.")
+    cases = [((n, k), e, [(n * k, "Stacked layers overlap: each adds fewer than k pixels to what one output sees."),
+                          (k ** n, "The field grows by addition, not multiplication, when the stride is 1.")])
+             for (n, k), e in zip(_receptive_field_inputs(), _expected("receptive_field"))]
+    _check_formula("Exercise 4 (receptive_field)", receptive_field, cases, "two 3x3 layers see 5x5, three see 7x7.")
 
 
 def check_lenet(build_lenet):
@@ -679,6 +795,7 @@ def check_lenet(build_lenet):
             f"the last layer has activation {dense[-1].activation.__name__}: output logits, with no activation.")
     params = model.count_params()
     _expect(ex, params == 61_706, f"expected 61,706 parameters, got {params:,}.")
+    _built_anew(ex, build_lenet, model)
     _passed(ex, "modern LeNet-5: C1, S2, C3, S4, C5 convolutions and max pooling, F6 and 10 logits, 61,706 parameters.")
 
 
@@ -705,7 +822,7 @@ def check_build_transfer(build_transfer):
     for n in range(len(TRANSFER_LAYERS) + 1):
         for fine_tune in (False, True):
             case = f"for n={n}, fine_tune={fine_tune}"
-            model = _call(ex, build_transfer, base, n, fine_tune)
+            model = _call(ex, build_transfer, base, n, fine_tune, allowed=["lab_utils.models.lenet"])
             _expect(ex, isinstance(model, keras.Model), f"{case} expected a Keras model, got {type(model).__name__}.")
             _expect(ex, model is not base, f"{case} the function returned the base itself; build a new network.")
             for i, name in enumerate(TRANSFER_LAYERS):
@@ -737,28 +854,15 @@ def check_build_transfer(build_transfer):
 
 # --------------------------------------------------------------------------- 05_modern_cnns
 
-def _layer_arithmetic(layers, side, channels):
-    """Reference for Exercise 1 of 05_modern_cnns (kept out of the docstrings)."""
-    rows = []
-    for layer in layers:
-        kind = layer[0]
-        if kind == "conv":
-            _, filters, kernel, stride, padding = layer
-            params = filters * (kernel * kernel * channels + 1)
-            side, channels = (side - kernel + 2 * padding) // stride + 1, filters
-        elif kind == "pool":
-            _, kernel, stride = layer
-            side, params = (side - kernel) // stride + 1, 0
-        else:
-            _, units = layer
-            params, side, channels = (side * side * channels) * units + units, 1, units
-        rows.append((side, channels, params))
-    return rows
-
-
 ALEXNET = [("conv", 96, 11, 4, 0), ("pool", 3, 2), ("conv", 256, 5, 1, 2), ("pool", 3, 2), ("conv", 384, 3, 1, 1),
            ("conv", 384, 3, 1, 1), ("conv", 256, 3, 1, 1), ("pool", 3, 2), ("dense", 4096), ("dense", 4096),
            ("dense", 1000)]
+
+
+def _layer_arithmetic_inputs():
+    return [([("conv", 96, 11, 4, 0)], 227, 3),
+            ([("conv", 6, 5, 1, 2), ("pool", 2, 2), ("conv", 16, 5, 1, 0), ("pool", 2, 2), ("dense", 120)], 28, 1),
+            (ALEXNET, 227, 3)]
 
 
 def check_layer_arithmetic(layer_arithmetic):
@@ -771,11 +875,10 @@ def check_layer_arithmetic(layer_arithmetic):
         ✅ Exercise 1 (layer_arithmetic) passed: ...
     """
     ex = "Exercise 1 (layer_arithmetic)"
-    cases = [([("conv", 96, 11, 4, 0)], 227, 3), ([("conv", 6, 5, 1, 2), ("pool", 2, 2), ("conv", 16, 5, 1, 0),
-                                                  ("pool", 2, 2), ("dense", 120)], 28, 1), (ALEXNET, 227, 3)]
-    for layers, side, channels in cases:
-        got = _call(ex, layer_arithmetic, list(layers), side, channels)
-        expected = _layer_arithmetic(layers, side, channels)
+    for (layers, side, channels), expected in zip(_layer_arithmetic_inputs(), _expected("layer_arithmetic")):
+        got = _call(ex, layer_arithmetic, list(layers), side, channels, by_hand=LIBRARY_MEASURES,
+                    instead=MEASURE_INSTEAD)
+        expected = [tuple(row) for row in expected]
         try:
             got = [tuple(int(v) for v in row) for row in got]
         except (TypeError, ValueError):
@@ -798,6 +901,22 @@ def check_layer_arithmetic(layer_arithmetic):
     _passed(ex, "every row of AlexNet's table is right: conv1 gives 55 x 55 x 96 with 34,944 parameters.")
 
 
+def _vgg_block_inputs():
+    """``(convs, filters, channels)``: the block ``vgg_block(convs, filters)`` on maps of ``channels`` channels."""
+    return [(1, 8, 3), (2, 16, 8), (3, 4, 4)]
+
+
+def _weights_count(block):
+    return sum(int(np.prod(w.shape)) for w in block.weights)
+
+
+def _vgg_block_run(vgg_block, convs, filters, channels):
+    """What lab_utils.expected records: the block's parameters on maps of ``channels`` channels."""
+    block = vgg_block(convs, filters)
+    block(np.zeros((1, 12, 12, channels), np.float32))
+    return _weights_count(block)
+
+
 def check_vgg_block(vgg_block):
     """Exercise 2 of 05_modern_cnns: ``vgg_block(convs, filters)`` returns a Keras layer or model: ``convs`` 3x3
     convolutions of ``filters`` channels with ReLU that keep the side, then a 2x2 max pooling that halves it.
@@ -809,8 +928,8 @@ def check_vgg_block(vgg_block):
     import keras
 
     ex = "Exercise 2 (vgg_block)"
-    for convs, filters, channels in [(1, 8, 3), (2, 16, 8), (3, 4, 4)]:
-        block = _call(ex, vgg_block, convs, filters)
+    for (convs, filters, channels), expected in zip(_vgg_block_inputs(), _expected("vgg_block")):
+        block = _call(ex, vgg_block, convs, filters, instead="build it with keras layers")
         _expect(ex, callable(block), f"expected a Keras layer or model, got {type(block).__name__}.")
         x = np.random.default_rng(convs).uniform(0, 1, (2, 12, 12, channels)).astype(np.float32)
         try:
@@ -828,11 +947,14 @@ def check_vgg_block(vgg_block):
                 f"vgg_block({convs}, {filters}) has {[c.kernel_size for c in convs_found]} convolutions; expected "
                 f"{convs} of 3x3.")
         _expect(ex, all(c.activation.__name__ == "relu" for c in convs_found), "each convolution needs ReLU.")
-        expected = filters * (9 * channels + 1) + (convs - 1) * filters * (9 * filters + 1)
-        params = sum(int(np.prod(w.shape)) for w in block.weights)
+        params = _weights_count(block)
         _expect(ex, params == expected, f"vgg_block({convs}, {filters}) on {channels} channels has {params:,} "
                                         f"parameters; expected {expected:,}.")
     _passed(ex, "3x3 convolutions that keep the side, then 2x2 max pooling; shapes and parameters right.")
+
+
+def _head_params_inputs():
+    return [(5, 16, (120, 84), 10), (7, 64, (), 10), (4, 8, (32,), 5)]
 
 
 def check_head_params(head_params):
@@ -846,14 +968,8 @@ def check_head_params(head_params):
         ✅ Exercise 3 (head_params) passed: ...
     """
     ex = "Exercise 3 (head_params)"
-
-    def reference(side, channels, hidden, classes):
-        sizes = [side * side * channels, *hidden, classes]
-        return sum(a * b + b for a, b in zip(sizes, sizes[1:])), channels * classes + classes
-
-    for case in [(5, 16, (120, 84), 10), (7, 64, (), 10), (4, 8, (32,), 5)]:
-        got = _call(ex, head_params, *case)
-        expected = reference(*case)
+    for case, expected in zip(_head_params_inputs(), _expected("head_params")):
+        got = _call(ex, head_params, *case, by_hand=LIBRARY_MEASURES, instead=MEASURE_INSTEAD)
         try:
             got = tuple(int(v) for v in got)
         except (TypeError, ValueError):
@@ -874,7 +990,7 @@ def _block_model(ex, block, shape, *args):
     import keras
 
     inputs = keras.Input(shape)
-    out = _call(ex, block, inputs, *args)
+    out = _call(ex, block, inputs, *args, instead="build it with keras layers")
     try:  # from the grader's RemoteFunction, the block comes back already made into a model
         model = out.model if isinstance(out, BlockOutput) else keras.Model(inputs, out)
     except Exception as e:
@@ -969,3 +1085,26 @@ def check_residual_block(residual_block):
     _expect(ex, len(projections) == 1 and projections[0].strides == (2, 2),
             "when the shape changes, the shortcut needs one 1x1 convolution with the block's strides (a projection).")
     _passed(ex, "F(x) + x with batch normalisation; the shortcut projects only when the shape changes.")
+
+
+# --------------------------------------------------------------------------- the expected values
+
+# The inputs each check gives the student's function, by the name of the function the exercise defines, and how
+# ``python -m lab_utils.expected`` runs the solution's function on each of them (None: it calls the function on the
+# input's arguments and records what it returns) to write lab_utils/expected.json.
+INPUTS = {
+    "class_counts": (_class_counts_inputs, None),
+    "scale_images": (_scale_images_inputs, None),
+    "sigmoid": (_sigmoid_inputs, None),
+    "binary_cross_entropy": (_binary_cross_entropy_inputs, None),
+    "gradient_step": (_gradient_step_inputs, _gradient_step_run),
+    "softmax_cross_entropy": (_softmax_cross_entropy_inputs, None),
+    "backward": (_backward_inputs, None),
+    "conv2d": (_conv2d_inputs, _conv2d_run),
+    "output_size": (_output_size_inputs, _output_size_run),
+    "conv_params": (_conv_params_inputs, _conv_params_run),
+    "receptive_field": (_receptive_field_inputs, None),
+    "layer_arithmetic": (_layer_arithmetic_inputs, None),
+    "vgg_block": (_vgg_block_inputs, _vgg_block_run),
+    "head_params": (_head_params_inputs, None),
+}

@@ -7,6 +7,71 @@ import platform
 
 # Compute capability from which float16 matrix units (Tensor Cores) make mixed precision pay off.
 MIXED_PRECISION_MIN_CAPABILITY = (7, 0)
+# The kit's distribution name (pyproject.toml, [project] name): its metadata says which Pythons it supports.
+DISTRIBUTION = "lab-utils"
+
+
+def python_requirement():
+    """The Pythons the kit supports, as one specifier string: ``requires-python`` of pyproject.toml. Read from the
+    installed package's metadata (``Requires-Python``); from the pyproject.toml beside the package only where the
+    package is not installed (run from a clone without ``pip install``).
+
+    Example:
+        >>> python_requirement()   # requires-python in pyproject.toml
+        '<3.14,>=3.11'
+    """
+    from importlib import metadata
+
+    try:
+        requires = metadata.metadata(DISTRIBUTION)["Requires-Python"]
+    except metadata.PackageNotFoundError:
+        requires = None
+    if not requires:
+        import tomllib
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+        with open(pyproject, "rb") as f:
+            requires = tomllib.load(f)["project"]["requires-python"]
+    return requires
+
+
+def python_supported(version=None, requires=None):
+    """Whether Python ``version`` (``"3.13.1"``, ``"3.13"`` or ``(3, 13)``; default: the Python running now) is one the
+    kit supports: ``requires`` (default: ``python_requirement()``) read as a PEP 440 specifier set by ``packaging``,
+    which comes with TensorFlow. A pre-release such as ``"3.13.0rc2"`` is compared like any other version.
+
+    Example:
+        >>> python_supported((3, 13), requires=">=3.11,<3.14")
+        True
+        >>> python_supported("3.14.0", requires=">=3.11,<3.14")
+        False
+    """
+    from packaging.specifiers import SpecifierSet
+
+    if version is None:
+        version = platform.python_version()
+    elif not isinstance(version, str):
+        version = ".".join(str(part) for part in version)
+    return SpecifierSet(requires or python_requirement()).contains(version, prereleases=True)
+
+
+def python_range(requires=None):
+    """``requires`` (default: ``python_requirement()``) in words, as minor versions of Python 3.
+
+    Example:
+        >>> python_range(">=3.11,<3.14")
+        '3.11 to 3.13'
+        >>> python_range(">=3.11")
+        '3.11 or newer'
+    """
+    requires = requires or python_requirement()
+    minors = [m for m in range(100) if python_supported((3, m), requires)]
+    if not minors or minors != list(range(minors[0], minors[-1] + 1)):
+        return f"Python {requires}"
+    if minors[-1] == 99:
+        return f"3.{minors[0]} or newer"
+    return f"3.{minors[0]}" if len(minors) == 1 else f"3.{minors[0]} to 3.{minors[-1]}"
 
 
 def _gpu_capability(gpu):

@@ -374,7 +374,8 @@ def names_replaced(namespace, replacements):
 def calls_watched(dotted_names):
     """Within the block, the list it yields collects which of the named library functions (dotted paths, such as
     ``"tensorflow.nn.conv2d"``) are called, under whatever name the caller holds them (a profile hook watches their
-    code, not their names). Names that do not import are left out.
+    code, not their names). A module's name (``"lab_utils.models"``) watches every function and method defined in
+    it, each reported by its own dotted name. Names that do not import are left out.
 
     Example:
         >>> with calls_watched(["numpy.convolve"]) as seen:
@@ -402,11 +403,12 @@ def calls_watched(dotted_names):
             break
         if target is None:
             continue
-        inner = inspect.unwrap(getattr(target, "__func__", target))
-        if getattr(inner, "__code__", None) is not None:
-            codes[inner.__code__] = dotted
-        else:
-            builtins[id(target)] = dotted
+        for name, function in (_functions_of(target) if inspect.ismodule(target) else [(dotted, target)]):
+            inner = inspect.unwrap(getattr(function, "__func__", function))
+            if getattr(inner, "__code__", None) is not None:
+                codes[inner.__code__] = name
+            else:
+                builtins[id(function)] = name
     seen = []
 
     def profile(frame, event, arg):
@@ -420,6 +422,25 @@ def calls_watched(dotted_names):
         yield seen
     finally:
         sys.setprofile(previous)
+
+
+def _functions_of(module):
+    """``(dotted name, function)`` for every function and method written in ``module``'s own file (not, say, the
+    methods a NamedTuple class gets from the collections module)."""
+    import inspect
+
+    def own(function):
+        code = getattr(inspect.unwrap(getattr(function, "__func__", function)), "__code__", None)
+        return code is not None and code.co_filename == getattr(module, "__file__", None)
+
+    found = []
+    for name, value in vars(module).items():
+        if inspect.isfunction(value) and own(value):
+            found.append((f"{module.__name__}.{name}", value))
+        elif inspect.isclass(value) and value.__module__ == module.__name__:
+            found += [(f"{module.__name__}.{name}.{attribute}", member) for attribute, member in vars(value).items()
+                      if own(member)]
+    return found
 
 
 def serve(namespace, folder):
@@ -507,7 +528,8 @@ class RemoteFunction:
         called = payload.get("called") or []
         if not (isinstance(called, list) and all(isinstance(c, str) for c in called)):
             raise BadReply("a malformed list of the functions the call used")
-        self.called.extend(c for c in called if c in self.watch and c not in self.called)
+        watched = [c for c in called if any(c == w or c.startswith(w + ".") for w in self.watch)]  # a module's own
+        self.called.extend(c for c in watched if c not in self.called)
         raised = payload.get("raised")
         if raised is not None:
             if not isinstance(raised, dict):

@@ -51,10 +51,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from lab_utils import labgen
 from lab_utils.gradebook import write_atomic
 
 SOLUTIONS_DIR = Path(__file__).resolve().parents[1] / "solutions"
-EXERCISE_HEADER = re.compile(r"^#\s*Exercise\s+(\w+)\s*:")
+EXERCISE_HEADER = labgen.EXERCISE_HEADER  # "# Exercise N:" starts an exercise cell
 CHECK_CALL = re.compile(r"^\s*checks\.(check_\w+)\((\w+)\)\s*$")  # a check cell: nothing but the call
 STATUSES = ["passed", "failed", "not attempted", "error", "timed out", "missing", "not graded"]
 RESULT_PREFIX = "LAB-GRADE-RESULT "  # the worker's lines to the batch, on a pipe no kernel holds
@@ -385,8 +386,9 @@ def _hideable(folders, keep):
 
 
 # The kit's builders that an exercise of each lab asks the student to write: in that lab's grading kernel they
-# raise instead of building (a renamed or wrapped lab_utils.models.mlp() earns nothing), and lab_utils.checks,
-# whose references compute the answers, is replaced by a module without any (the grader checks, not the kernel).
+# raise instead of building (a renamed or wrapped lab_utils.models.mlp() earns nothing; the checks also refuse a call
+# to them), lab_utils.checks is replaced by a module without any check (the grader checks, not the kernel), and what
+# the checks expect (expected.json) is left out, so that no function can look up the expected values.
 ABSENT_WHILE_GRADING = {"01_linear_model": ["softmax_regression"], "02_mlp": ["mlp"], "03_lenet": ["lenet"],
                         "05_modern_cnns": ["vgg_block", "inception_block", "residual_block"]}
 CHECKS_WHILE_GRADING = '''"""lab_utils.checks while a notebook is graded: the grader runs the checks in its own
@@ -401,8 +403,9 @@ def __getattr__(name):
 
 
 def package_without_answers(lab_name, folder):
-    """A copy of the lab_utils package in ``folder`` whose ``checks`` holds no reference and whose builders named in
-    ``ABSENT_WHILE_GRADING[lab_name]`` raise; the kernel sees it in place of the real one. Returns the copy's path.
+    """A copy of the lab_utils package in ``folder`` whose ``checks`` holds no check, without the checks' expected
+    values, and whose builders named in ``ABSENT_WHILE_GRADING[lab_name]`` raise; the kernel sees it in place of the
+    real one. Returns the copy's path.
 
     Example:
         >>> package_without_answers("02_mlp", "/tmp/x")   # /tmp/x/lab_utils, where models.mlp() raises
@@ -413,7 +416,7 @@ def package_without_answers(lab_name, folder):
 
     source = Path(__file__).resolve().parent
     copy = Path(folder) / "lab_utils"
-    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__", "expected.json"))
     (copy / "checks.py").write_text(CHECKS_WHILE_GRADING, encoding="utf-8")
     absent = set(ABSENT_WHILE_GRADING.get(lab_name, []))
     if absent:

@@ -41,7 +41,8 @@ def hints(block):
             kept.append(line)
     return kept
 SOLUTION_ONLY_TAG = "solution-only"
-EXERCISE_RE = re.compile(r"^#\s*(Exercise\s+[\w.]+)")
+# The first line of an exercise cell, "# Exercise N: what it asks": one pattern for labgen, the grader and the tests.
+EXERCISE_HEADER = re.compile(r"^#\s*Exercise\s+(\d+)\s*:")
 
 
 class LabGenError(ValueError):
@@ -70,11 +71,11 @@ def strip_solutions(source, where="cell"):
             if block is not None:
                 raise LabGenError(f"{where}, line {number}: {BEGIN} inside another solution block.")
             first = lines[0].strip() if lines else ""
-            match = EXERCISE_RE.match(first)
+            match = EXERCISE_HEADER.match(first)
             if not match:
                 raise LabGenError(f"{where}: a cell with a solution block must start with a comment "
                                   f"'# Exercise N: ...', found {first!r}.")
-            exercise = match.group(1)
+            exercise = f"Exercise {match.group(1)}"
             block, indent = [], line[: len(line) - len(line.lstrip())]
         elif stripped.startswith(END):
             if block is None:

@@ -23,11 +23,8 @@ def softmax_regression(num_classes=10, input_shape=(28, 28, 1)):
     """
     import keras
 
-    return keras.Sequential([
-        keras.Input(shape=input_shape),
-        keras.layers.Flatten(),
-        keras.layers.Dense(num_classes, name="logits"),
-    ], name="softmax_regression")
+    layers = [keras.Input(shape=input_shape), keras.layers.Flatten(), keras.layers.Dense(num_classes, name="logits")]
+    return keras.Sequential(layers, name="softmax_regression")
 
 
 def mlp(hidden=(256, 128), activation="relu", dropout=0.0, kernel_initializer="glorot_uniform", l2=0.0,
@@ -37,7 +34,7 @@ def mlp(hidden=(256, 128), activation="relu", dropout=0.0, kernel_initializer="g
     ``l2`` adds ``l2 * sum(w ** 2)`` of every kernel to the loss (L2 regularisation; under Adam this is not the
     same as decoupled weight decay, which ``keras.optimizers.AdamW(weight_decay=...)`` applies).
 
-    With the defaults it has 784·256+256 + 256·128+128 + 128·10+10 = 235,146 parameters.
+    With the defaults it has 235,146 parameters.
 
     Example:
         >>> mlp(activation="tanh", dropout=0.2).count_params()
@@ -63,7 +60,7 @@ def lenet(activation="relu", pooling="max", num_classes=10, input_shape=(28, 28,
 
     The modern form (the defaults) uses ReLU and max pooling; ``lenet("tanh", "average")`` is the 1998 form of
     LeCun et al. (whose C3 connected only some maps, hence their 60,000 parameters). On a 5x5 input a 5x5
-    convolution is a dense layer: C5 has the 120 x (5 x 5 x 16 + 1) = 48,120 weights of ``Dense(120)``.
+    convolution is a dense layer: C5 has as many weights as ``Dense(120)`` would.
 
     Example:
         >>> lenet().count_params()
@@ -80,17 +77,17 @@ def lenet(activation="relu", pooling="max", num_classes=10, input_shape=(28, 28,
     act = activation
     name = {("relu", "max"): "lenet5_modern", ("tanh", "average"): "lenet5_1998"}.get(
         (activation, pooling), f"lenet5_{activation}_{pooling}")
-    return keras.Sequential([
-        keras.Input(shape=input_shape),
-        keras.layers.Conv2D(6, 5, padding="same", activation=act, name="C1"),
-        pool(2, name="S2"),
-        keras.layers.Conv2D(16, 5, activation=act, name="C3"),
-        pool(2, name="S4"),
-        keras.layers.Conv2D(120, 5, activation=act, name="C5"),
-        keras.layers.Flatten(name="flatten"),
-        keras.layers.Dense(84, activation=act, name="F6"),
-        keras.layers.Dense(num_classes, name="logits"),
-    ], name=name)
+    # LeCun's table, one (name, layer) per row; C1 pads the 28x28 digit to the paper's 32x32.
+    table = [("C1", lambda n: keras.layers.Conv2D(6, 5, padding="same", activation=act, name=n)),
+             ("S2", lambda n: pool(2, name=n)),
+             ("C3", lambda n: keras.layers.Conv2D(16, 5, activation=act, name=n)),
+             ("S4", lambda n: pool(2, name=n)),
+             ("C5", lambda n: keras.layers.Conv2D(120, 5, activation=act, name=n)),
+             ("flatten", lambda n: keras.layers.Flatten(name=n)),
+             ("F6", lambda n: keras.layers.Dense(84, activation=act, name=n)),
+             ("logits", lambda n: keras.layers.Dense(num_classes, name=n))]
+    layers = [keras.Input(shape=input_shape)] + [make(n) for n, make in table]
+    return keras.Sequential(layers, name=name)
 
 
 def compile_classifier(model, learning_rate=1e-3, decay_steps=None, optimizer=None, label_smoothing=0.0,
@@ -264,8 +261,11 @@ def vgg_block(convs, filters):
     """
     import keras
 
-    layers = [keras.layers.Conv2D(filters, 3, padding="same", activation="relu") for _ in range(convs)]
-    return keras.Sequential(layers + [keras.layers.MaxPooling2D(2)], name=f"vgg_block_{keras.backend.get_uid('vgg')}")
+    block = keras.Sequential(name=f"vgg_block_{keras.backend.get_uid('vgg')}")
+    for _ in range(convs):
+        block.add(keras.layers.Conv2D(filters, kernel_size=3, padding="same", activation="relu"))
+    block.add(keras.layers.MaxPooling2D(pool_size=2))
+    return block
 
 
 def inception_block(x, c1, c3, c5, pool_proj, c3_reduce=None, c5_reduce=None):
@@ -280,14 +280,15 @@ def inception_block(x, c1, c3, c5, pool_proj, c3_reduce=None, c5_reduce=None):
     """
     import keras
 
-    def conv(t, filters, size):
-        return keras.layers.Conv2D(filters, size, padding="same", activation="relu")(t)
+    def relu_conv(width, kernel):  # a convolution that keeps the side
+        return keras.layers.Conv2D(width, kernel_size=kernel, padding="same", activation="relu")
 
-    branches = [conv(x, c1, 1),
-                conv(conv(x, c3_reduce or max(c3 // 2, 1), 1), c3, 3),
-                conv(conv(x, c5_reduce or max(c5 // 2, 1), 1), c5, 5),
-                conv(keras.layers.MaxPooling2D(3, strides=1, padding="same")(x), pool_proj, 1)]
-    return keras.layers.Concatenate(name=f"kit_inception_{keras.backend.get_uid('kit_inception')}")(branches)
+    pooled = keras.layers.MaxPooling2D(pool_size=3, strides=1, padding="same")(x)
+    outputs = [relu_conv(c1, 1)(x),
+               relu_conv(c3, 3)(relu_conv(c3_reduce or max(c3 // 2, 1), 1)(x)),
+               relu_conv(c5, 5)(relu_conv(c5_reduce or max(c5 // 2, 1), 1)(x)),
+               relu_conv(pool_proj, 1)(pooled)]
+    return keras.layers.Concatenate(name=f"kit_inception_{keras.backend.get_uid('kit_inception')}")(outputs)
 
 
 def residual_block(x, filters, strides=1, batch_norm=True, shortcut=True):
@@ -310,7 +311,7 @@ def residual_block(x, filters, strides=1, batch_norm=True, shortcut=True):
     y = keras.layers.ReLU()(y)
     y = norm(keras.layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm)(y))
     if shortcut:
-        if strides != 1 or x.shape[-1] != filters:
+        if (strides, x.shape[-1]) != (1, filters):  # the shape changes: project the input
             x = norm(keras.layers.Conv2D(filters, 1, strides=strides, use_bias=not batch_norm)(x))
         y = keras.layers.Add(name=f"kit_residual_{keras.backend.get_uid('kit_residual')}")([y, x])
     return keras.layers.ReLU()(y)

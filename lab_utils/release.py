@@ -77,6 +77,8 @@ Open `labs/{first_lab}.ipynb` first: it checks versions, devices and data, and t
 ## The labs
 
 {table}
+
+{problems}
 """
 
 
@@ -216,8 +218,25 @@ def labs_table(readme_text, lab_names, repo, tag):
     return rewrite("\n".join(table), repo, tag, "README.md, 'The labs'")
 
 
+def section(readme_text, title):
+    """README's section ``## title``, from its heading to the next one, rewritten for nothing (a ReleaseError if
+    it is missing: a lab points students at it).
+
+    Example:
+        >>> section(open("README.md").read(), "Usual problems").splitlines()[0]
+        '## Usual problems'
+    """
+    lines = readme_text.splitlines()
+    if f"## {title}" not in lines:
+        raise ReleaseError(f"README.md: no section '## {title}' (Lab 0 points students at it).")
+    start = lines.index(f"## {title}")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return "\n".join(lines[start:end]).strip()
+
+
 def students_readme(readme_text, lab_names, repo, tag):
-    """The students' README.md: the kit README's title and first paragraph, how to start, the table of the labs.
+    """The students' README.md: the kit README's title and first paragraph, how to start, the table of the labs, and
+    its section "Usual problems".
 
     Example:
         >>> text = students_readme(open("README.md").read(), ["00_setup", "01_linear_model", "02_mlp", "03_lenet",
@@ -227,7 +246,8 @@ def students_readme(readme_text, lab_names, repo, tag):
     title = paragraphs[0].strip()
     intro = paragraphs[1].strip() if len(paragraphs) > 1 and not paragraphs[1].startswith("#") else ""
     text = README_TEMPLATE.format(title=title, intro=intro, tag=tag, repo=repo, name=repo.split("/")[1],
-                                  first_lab=lab_names[0], table=labs_table(readme_text, lab_names, repo, tag))
+                                  first_lab=lab_names[0], table=labs_table(readme_text, lab_names, repo, tag),
+                                  problems=section(readme_text, "Usual problems"))
     return rewrite(text, repo, tag, "README.md")
 
 

@@ -1,9 +1,12 @@
 """Reading exercise cells out of the notebooks, so that tests run the very code students see."""
 
+import functools
 import json
 from pathlib import Path
 
 import numpy as np
+
+from lab_utils import labgen
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -17,7 +20,8 @@ def exercise_cell(path, exercise):
     """The source of the code cell that starts with ``# Exercise N:``."""
     for cell in load(path)["cells"]:
         source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and source.startswith(f"# {exercise}:"):
+        match = labgen.EXERCISE_HEADER.match(source) if cell["cell_type"] == "code" else None
+        if match and f"Exercise {match.group(1)}" == exercise:
             return source
     raise LookupError(f"{path}: no code cell starting with '# {exercise}:'")
 
@@ -71,3 +75,19 @@ def run_for_model(path, workdir, **params):
     papermill.execute_notebook(str(path), str(executed), parameters={"MODEL_PATH": str(model_path), **params},
                                cwd=str(workdir), progress_bar=False)
     return keras.models.load_model(model_path), executed
+
+
+@functools.lru_cache(maxsize=1)
+def answer_fragments():
+    """What no hint, message or file handed to students may contain: every solution line of 12 characters or more,
+    and every expression a solution returns (``(W - F + 2 * P) // S + 1``) of 8 or more."""
+    from lab_utils import release
+
+    lines = release.solution_lines(ROOT / "solutions")
+    returned = [line[len("return "):] for line in lines if line.startswith("return ")]
+    return frozenset([line for line in lines if len(line) >= 12] + [r for r in returned if len(r) >= 8])
+
+
+def assert_holds_no_answer(text):
+    found = sorted(fragment for fragment in answer_fragments() if fragment in text)
+    assert not found, f"{text!r} holds the answer: {found}"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 # Lab 1: the body that replaces the solution block of each exercise, and the words of the check's message.
 WRONG = {
-    "1": ("return 1 / (1 + tf.exp(z))", "Check the formula 1 / (1 + exp(-z))"),
+    "1": ("return 1 / (1 + tf.exp(z))", "Compare your code with the sigmoid's definition, sign by sign."),
     "2": ("return -tf.reduce_sum(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p))", "the sum over the examples"),
     "3": ("with tf.GradientTape() as tape:\n        loss = binary_cross_entropy(y, predict_proba(w, b, x))\n"
           "    grad_w, grad_b = tape.gradient(loss, [w, b])\n    w.assign_add(learning_rate * grad_w)\n"

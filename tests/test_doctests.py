@@ -11,6 +11,7 @@ import pytest
 RUNNABLE_EXAMPLES = [
     "lab_utils.checks.check_class_counts",
     "lab_utils.checks.check_scale_images",
+    "lab_utils.expected.load",
     "lab_utils.grade.file_names",
     "lab_utils.sandbox.parse_size",
     "lab_utils.labgen.strip_solutions",

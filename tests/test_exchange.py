@@ -186,3 +186,11 @@ def test_a_library_call_by_hand_is_refused_in_the_grader_too(tmp_path):
          "    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))", scope)
     with pytest.raises(checks.ExerciseFailed, match="calls tensorflow.nn.sparse_softmax_cross_entropy_with_logits"):
         checks.check_softmax_cross_entropy(remote(scope, "softmax_cross_entropy", tmp_path))
+
+
+def test_a_call_to_the_kits_own_builder_is_refused_in_the_grader_too(tmp_path):
+    scope = {}
+    exec("from lab_utils import models as m\nbuild = m.RECIPES['mlp'].build\n"
+         "def build_mlp():\n    return build()", scope)
+    with pytest.raises(checks.ExerciseFailed, match=r"calls lab_utils\.models\.mlp, the kit's own code"):
+        checks.check_mlp(remote(scope, "build_mlp", tmp_path))

@@ -273,7 +273,7 @@ def test_each_graded_notebook_gets_an_executed_copy_and_each_student_a_feedback_
 def test_the_summary_shows_each_exercises_pass_rate_as_a_bar_and_its_most_frequent_failure(batch):
     text = (batch[1] / "summary.md").read_text(encoding="utf-8")
     line = next(row for row in text.splitlines() if row.startswith("| ex1_sigmoid "))
-    assert "█" in line and "Check the formula 1 / (1 + exp(-z))" in line
+    assert "█" in line and "Compare your code with the sigmoid's definition" in line
     assert "The class struggled most with" in text and "![Pass rate per exercise](summary.png)" in text
     assert (batch[1] / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -324,10 +324,12 @@ def test_a_missing_lab_is_an_error_that_names_the_labs_there_are():
         grade.find_solution("09")
 
 
-def test_the_graders_copy_of_the_package_holds_neither_the_checks_references_nor_the_labs_builder(tmp_path):
+def test_the_graders_copy_of_the_package_holds_neither_the_checks_nor_their_expected_values_nor_the_labs_builder(
+        tmp_path):
     copy = grade.package_without_answers("02_mlp", tmp_path)
     checks_text = (copy / "checks.py").read_text()
-    assert "def check_" not in checks_text and "_layer_arithmetic" not in checks_text
+    assert "def check_" not in checks_text and "INPUTS" not in checks_text
+    assert (copy / "expected.py").is_file() and not (copy / "expected.json").exists()
     scope = {}
     exec((copy / "models.py").read_text(), scope)
     with pytest.raises(RuntimeError, match="not available while this lab is graded"):

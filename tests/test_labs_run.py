@@ -9,6 +9,8 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from lab_utils import labgen
+
 ROOT = Path(__file__).resolve().parents[1]
 LABS = sorted((ROOT / "labs").glob("*.ipynb"))
 
@@ -16,7 +18,7 @@ LABS = sorted((ROOT / "labs").glob("*.ipynb"))
 def first_exercise(nb):
     """Index of the first exercise cell and the exercise's number."""
     for index, cell in enumerate(nb.cells):
-        match = re.match(r"# Exercise (\d+):", cell.source) if cell.cell_type == "code" else None
+        match = labgen.EXERCISE_HEADER.match(cell.source) if cell.cell_type == "code" else None
         if match:
             return index, match.group(1)
     raise LookupError("no exercise cell")

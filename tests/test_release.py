@@ -18,12 +18,6 @@ REPO, TAG = "alice/handwriting-labs-2027", "v2027.1"
 BADGE = f"https://colab.research.google.com/github/{REPO}/blob/{TAG}/labs/"
 INSTALL = f"git+https://github.com/{REPO}@{TAG}"
 LAB_NAMES = sorted(p.name for p in (ROOT / "solutions").glob("*.ipynb"))
-# lab_utils' own reference code, which the labs need (the check cells call lab_utils.checks; the labs build
-# LeNet and the other models with lab_utils.models after the exercise that asks for them): checks.py computes
-# Lab 5's layer table with the solution's lines, and models.py builds VGG and Inception blocks and LeNet with some
-# of theirs. The release ships them as the kit has always installed them on Colab; every other file must hold none.
-KIT_REFERENCE = {"lab_utils/checks.py", "lab_utils/models.py"}
-
 
 @pytest.fixture
 def built(tmp_path):
@@ -67,7 +61,7 @@ def test_a_release_holds_no_line_of_a_solution_that_the_labs_do_not_show(built):
     assert len(secret) > 60, "the solutions have fewer secret lines than expected: is solution_lines() broken?"
     texts = {name: path.read_text(encoding="utf-8") for name, path in files(built).items()}
     found = {name: sorted(line for line in secret if line in text) for name, text in texts.items()}
-    assert {name: hits for name, hits in found.items() if hits and name not in KIT_REFERENCE} == {}
+    assert {name: hits for name, hits in found.items() if hits} == {}
 
 
 def test_a_release_has_no_solutions_no_tests_and_no_instructor_material(built):
@@ -81,6 +75,13 @@ def test_a_release_has_no_solutions_no_tests_and_no_instructor_material(built):
     assert not [n for n in names if re.search(r"(^|/)(test_\w*\.py|\w*_test\.py|conftest\.py)$", n)]
     assert (built / "README.md").read_text(encoding="utf-8") != (ROOT / "README.md").read_text(encoding="utf-8")
     assert "## For instructors" not in (built / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_students_readme_has_the_section_lab_0_sends_them_to(built):
+    lab0 = (built / "labs" / LAB_NAMES[0]).read_text(encoding="utf-8")
+    [title] = set(re.findall(r'the section \\"([^"\\]+)\\" of README\.md', lab0))
+    readme = (built / "README.md").read_text(encoding="utf-8")
+    assert f"\n## {title}\n" in readme
 
 
 def test_a_release_points_its_badges_and_first_cells_at_the_given_repository_and_tag(built):
@@ -118,11 +119,11 @@ def test_a_release_installs_offline_with_pip_and_imports_its_own_lab_utils(built
                          capture_output=True, text=True, timeout=300)
     assert pip.returncode == 0, pip.stderr[-3000:]
     code = (f"import sys; sys.path.insert(0, {str(site)!r}); import lab_utils.data, lab_utils.checks; "
-            "print(lab_utils.__file__)")
+            "print(lab_utils.__file__); print(lab_utils.checks._expected('receptive_field'))")
     imported = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert imported.returncode == 0, imported.stderr[-3000:]
-    assert imported.stdout.strip() == str(site / "lab_utils" / "__init__.py")
-    assert sorted(p.name for p in (site / "lab_utils").iterdir() if p.suffix in (".py", ".js", ".css")) == \
+    assert imported.stdout.split("\n")[:2] == [str(site / "lab_utils" / "__init__.py"), "[3, 5, 7, 9, 1]"]
+    assert sorted(p.name for p in (site / "lab_utils").iterdir() if p.suffix in (".py", ".js", ".css", ".json")) == \
         sorted(p.name for p in (built / "lab_utils").iterdir())
 
 
