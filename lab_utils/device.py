@@ -74,6 +74,24 @@ def python_range(requires=None):
     return f"3.{minors[0]}" if len(minors) == 1 else f"3.{minors[0]} to 3.{minors[-1]}"
 
 
+def output_path(name):
+    """Where a notebook writes ``name`` (its saved model, its TensorBoard logs): inside the folder that the
+    environment variable ``LAB_OUTPUT_DIR`` names, as an absolute path, when it is set (the tests set it, so that a
+    test run writes nothing beside the notebooks and later tests find what the run saved; the folders are made);
+    else ``name`` as it is, beside the notebook. Applied twice, it gives the same path.
+
+    Example:
+        >>> output_path("lenet.keras")   # LAB_OUTPUT_DIR unset: beside the notebook
+        'lenet.keras'
+    """
+    folder = os.environ.get("LAB_OUTPUT_DIR")
+    if not folder:
+        return name
+    path = os.path.join(os.path.abspath(folder), name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    return path
+
+
 def _gpu_capability(gpu):
     import tensorflow as tf
 

@@ -70,7 +70,8 @@ FAST_PARAMETERS = {
     "03_lenet": {"COMPARE_EPOCHS": 1, "COMPARE_SEEDS": 1, "EPOCHS": 1, "MLP_EPOCHS": 1},
     "04_transfer_learning": {"BASE_EPOCHS": 1, "TRANSFER_EPOCHS": 1, "SEEDS": 1, "LABELS_PER_CLASS": [5],
                              "FEW_LABEL_STEPS": 2, "FASHION_LABELS_PER_CLASS": 5},
-    "05_modern_cnns": {"BN_DEPTH": 4, "DEPTH": 4, "COMPARE_EPOCHS": 1, "TRAP_STEPS": 2, "EPOCHS": 1},
+    "05_modern_cnns": {"BN_DEPTH": 4, "DEPTH": 4, "COMPARE_EPOCHS": 1, "TRAP_STEPS": 2, "EPOCHS": 1,
+                       "INVARIANCE_EPOCHS": 1},
 }
 
 # What a notebook's code may do to try to change its grade, and the flag each earns (details.csv, summary.md).

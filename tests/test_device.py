@@ -147,3 +147,15 @@ def test_estimate_seconds_takes_one_hot_labels_for_a_model_trained_with_label_sm
     model = compile_classifier(softmax_regression(), label_smoothing=0.1)
     train = make_dataset(np.zeros((200, 28, 28), np.uint8), np.arange(200) % 10, batch_size=100, one_hot=10)
     assert device.estimate_seconds(model, train, epochs=1, verbose=False) > 0
+
+
+def test_output_path_is_the_name_itself_where_no_output_folder_is_set(monkeypatch):
+    monkeypatch.delenv("LAB_OUTPUT_DIR", raising=False)
+    assert device.output_path("lenet.keras") == "lenet.keras"
+
+
+def test_output_path_is_inside_the_output_folder_made_on_demand_and_stable_when_applied_twice(monkeypatch, tmp_path):
+    monkeypatch.setenv("LAB_OUTPUT_DIR", str(tmp_path / "runs"))
+    path = device.output_path("logs/02_mlp")
+    assert path == str(tmp_path / "runs" / "logs" / "02_mlp") and (tmp_path / "runs" / "logs").is_dir()
+    assert device.output_path(path) == path

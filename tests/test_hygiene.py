@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from notebooks import ROOT, SOLUTIONS, load
+from notebooks import NOTEBOOK_MODELS, ROOT, SOLUTIONS, load
 
 LABS = sorted((ROOT / "labs").glob("*.ipynb"))
 ALL_NOTEBOOKS = SOLUTIONS + LABS
@@ -38,6 +38,19 @@ def test_there_is_exactly_one_parameters_cell_and_it_only_assigns_values(path):
     assert len(cells) == 1
     for line in "".join(cells[0]["source"]).splitlines():
         assert not line.strip() or re.match(r"^[A-Z][A-Z0-9_]* = ", line), f"not a plain assignment: {line!r}"
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=notebook_id)
+def test_every_file_a_notebook_writes_goes_where_lab_output_dir_says(path):
+    """Each path parameter (MODEL_PATH, LOG_DIR) passes through output_path right after the parameters cell, so
+    that a test run writes into its temporary folder, never beside the notebooks."""
+    cells = code_cells(load(path))
+    index = next(i for i, c in enumerate(cells) if "parameters" in c["metadata"].get("tags", []))
+    names = re.findall(r"^([A-Z_]+_(?:PATH|DIR)) = ", "".join(cells[index]["source"]), re.MULTILINE)
+    after = "".join(cells[index + 1]["source"]) if index + 1 < len(cells) else ""
+    assert "MODEL_PATH" in names or path.name not in NOTEBOOK_MODELS
+    for name in names:
+        assert re.search(rf"\b{name}\b[^\n]*= [^\n]*output_path\({name}\)", after), f"{name} not through output_path"
 
 
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=notebook_id)

@@ -8,11 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from test_labs_run import assert_run_all_stops_at_the_first_exercise
 
 from lab_utils import labgen, release
 
-from notebooks import ROOT
+from notebooks import ROOT, assert_run_all_stops_at_the_first_exercise
 
 REPO, TAG = "alice/handwriting-labs-2027", "v2027.1"
 BADGE = f"https://colab.research.google.com/github/{REPO}/blob/{TAG}/labs/"

@@ -276,3 +276,21 @@ def test_each_check_names_its_exercise_by_the_number_of_the_notebooks_header(sol
 def test_a_message_that_quotes_a_solutions_expression_is_caught():
     with pytest.raises(AssertionError, match="holds the answer"):
         assert_holds_no_answer("for output_size(28, 5, 0, 1) expected (W - F + 2 * P) // S + 1")
+
+
+def test_no_hint_holds_an_answer():
+    """The hint lines the labs keep (labgen.hints) quote no line of a solution and no expression one returns."""
+    import json
+
+    from lab_utils import labgen
+
+    hints = []
+    for path in SOLUTIONS:
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            source = "".join(cell["source"])
+            if cell["cell_type"] == "code" and labgen.BEGIN in source:
+                block = source.split(labgen.BEGIN, 1)[1].split(labgen.END, 1)[0].splitlines(keepends=True)
+                hints += labgen.hints(block)
+    assert len(hints) > 20, "fewer hints than the labs have: is labgen.hints() reading the blocks?"
+    for hint in hints:
+        assert_holds_no_answer(hint)
