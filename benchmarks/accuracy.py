@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lab_utils.data import read_embedded_mnist  # noqa: E402
+from lab_utils.files import write_atomic  # noqa: E402
 from lab_utils.models import ACCURACY_TARGETS as TARGETS  # noqa: E402
 from lab_utils.models import RECIPES, accuracy, train_reference  # noqa: E402
 
@@ -73,12 +74,9 @@ def main():
             print(f"{'  ' + notebook:<22} {'':>7} {' '.join(f'{a:.2%}' for a in scores):<28} "
                   f"{statistics.median(scores):>7.2%}  (the notebook's own model, SEED 42 first)", flush=True)
     out = ROOT / "benchmarks" / "results" / "accuracy.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
     # The models not run this time (--models) keep their earlier results; written whole or not at all.
     earlier = json.loads(out.read_text()) if out.exists() else {}
-    partial = out.with_suffix(".json.partial")
-    partial.write_text(json.dumps({**earlier, **results}, indent=2) + "\n")
-    partial.replace(out)
+    write_atomic(out, json.dumps({**earlier, **results}, indent=2) + "\n")
     print(f"written {out.relative_to(ROOT)} ({', '.join(results)} updated)")
 
 

@@ -14,13 +14,17 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from lab_utils.files import write_atomic  # noqa: E402
+
+from notebooks import execute  # noqa: E402  (the one way tests and benchmarks run a notebook: papermill)
+
 RESULTS = ROOT / "benchmarks" / "results"
 # Seconds each notebook may take on a 2-core CPU with the embedded sample; at full size, twice that.
 BUDGETS = {"00_setup.ipynb": 30, "01_linear_model.ipynb": 90, "02_mlp.ipynb": 90, "03_lenet.ipynb": 120,
@@ -30,16 +34,16 @@ FULL_SIZE_FACTOR = 2
 
 def time_notebook(name, env=None):
     """Seconds to execute solutions/``name`` in a fresh kernel (kernel start included), offline."""
-    env = dict(os.environ, LAB_OFFLINE="1", **(env or {"LAB_DATA_SOURCE": "embedded"}))
+    from papermill.exceptions import PapermillExecutionError
+
+    env = {"LAB_OFFLINE": "1", **(env or {"LAB_DATA_SOURCE": "embedded"})}
     with tempfile.TemporaryDirectory() as tmp:
         tic = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-                               "--ExecutePreprocessor.timeout=900", "--output-dir", tmp,
-                               str(ROOT / "solutions" / name)], cwd=tmp, env=env, capture_output=True, text=True)
-        seconds = time.perf_counter() - tic
-    if done.returncode != 0:
-        sys.exit(f"solutions/{name} failed to execute:\n{done.stderr[-3000:]}")
-    return seconds
+        try:
+            execute(ROOT / "solutions" / name, tmp, env={**env, "LAB_OUTPUT_DIR": tmp})
+        except PapermillExecutionError as e:
+            sys.exit(f"solutions/{name} failed to execute: {e.ename}: {e.evalue}")
+        return time.perf_counter() - tic
 
 
 def main():
@@ -66,7 +70,6 @@ def main():
                                                  else " OVER BUDGET")
             print(f"{label:<10} {name:<28} median {statistics.median(seconds):6.1f} s of {budget} s{verdict} "
                   f"({', '.join(f'{s:.1f}' for s in seconds)})", flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / "notebook_times.json"
     run = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                       f"Python {platform.python_version()}",
@@ -76,9 +79,7 @@ def main():
         out = json.loads(path.read_text())
         for label, timed in results.items():
             out["results"].setdefault(label, {}).update({name: {**r, **run} for name, r in timed.items()})
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(out, indent=1) + "\n")
-    os.replace(tmp, path)  # atomic: an interrupted run leaves the last results whole
+    write_atomic(path, json.dumps(out, indent=1) + "\n")  # an interrupted run leaves the last results whole
     print(f"written {path.relative_to(ROOT)}")
 
 

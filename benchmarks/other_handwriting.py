@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from lab_utils.data import read_embedded_mnist  # noqa: E402
+from lab_utils.files import write_atomic  # noqa: E402
 from lab_utils.models import RECIPES, accuracy, train_reference  # noqa: E402
 from lab_utils.preprocess import to_mnist  # noqa: E402
 
@@ -103,10 +104,7 @@ def main():
         **{column: {"accuracies": scores[column], "median": statistics.median(scores[column])} for column in columns},
     }
     out = ROOT / "benchmarks" / "results" / f"other_handwriting{'_shift_only' if args.shift_only else ''}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_suffix(".json.partial")
-    partial.write_text(json.dumps(results, indent=2) + "\n")
-    partial.replace(out)
+    write_atomic(out, json.dumps(results, indent=2) + "\n")
     print(f"written {out.relative_to(ROOT)}")
 
 

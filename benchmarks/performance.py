@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from lab_utils.files import replacing, write_atomic  # noqa: E402
 from lab_utils.models import ACCURACY_TARGETS  # noqa: E402  (numpy only: TensorFlow loads in the workers)
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -225,7 +226,8 @@ def plot(runs, table, path):
         ax.set_ylabel("test accuracy")
         ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=110)
 
 
 def machine_line(run):
@@ -288,7 +290,7 @@ def main():
            "command": " ".join(["benchmarks/performance.py", *sys.argv[1:]]),
            "date": time.strftime("%Y-%m-%d"), "table": table, "runs": runs,
            "notebooks": {name: {"seconds": s, "median": statistics.median(s)} for name, s in notebooks.items()}}
-    (RESULTS / "performance.json").write_text(json.dumps(out, indent=1) + "\n")
+    write_atomic(RESULTS / "performance.json", json.dumps(out, indent=1) + "\n")
     plot(runs, table, RESULTS / "performance.png")
     print("written", (RESULTS / "performance.json").relative_to(ROOT), "and",
           (RESULTS / "performance.png").relative_to(ROOT))

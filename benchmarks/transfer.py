@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from lab_utils.files import write_atomic  # noqa: E402
+
 from notebooks import parameters, run_exercise  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "04_transfer_learning.ipynb"
@@ -117,8 +119,7 @@ def main():
 
     recipe = {name: p[name] for name in ("SEED", "BATCH_SIZE", "LEARNING_RATE", "COSINE_DECAY", "BASE_EPOCHS",
                                          "COPIED_FOR_FEW_LABELS", "FEW_LABEL_STEPS", "FEW_LABEL_FINE_TUNE_FACTOR")}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
+    write_atomic(args.out, json.dumps({
         "recipe": recipe, "recipe_source": str(NOTEBOOK.relative_to(ROOT)), "seeds": seeds,
         "data": "embedded 5,000-digit sample: A = digits 0-4 (2,000 training), B = digits 5-9, 500 test digits of B",
         "results": [results[k] for k in args.labels], "checks": checks, "seconds": round(seconds, 1),

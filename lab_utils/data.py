@@ -26,7 +26,6 @@ import http.client
 import os
 import socket
 import struct
-import tempfile
 import threading
 import urllib.parse
 import urllib.request
@@ -36,6 +35,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from lab_utils.files import replacing
 
 MNIST_CLASSES = tuple(str(d) for d in range(10))
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -222,12 +223,10 @@ def download(url, dest, checksum, algorithm="sha256", timeout=30):
         >>> download(MNIST_URL, Path("~/.keras/datasets/mnist.npz").expanduser(), MNIST_SHA256)
     """
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.new(algorithm)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
-    try:
+    with replacing(dest) as tmp:
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
                 expected, received = response.headers.get("Content-Length"), 0
                 while chunk := response.read(1 << 20):
                     digest.update(chunk)
@@ -241,10 +240,6 @@ def download(url, dest, checksum, algorithm="sha256", timeout=30):
         if digest.hexdigest() != checksum:
             raise DataError(f"{url}: downloaded file has {algorithm} {digest.hexdigest()}, expected {checksum}; "
                             "it was not saved. Try again later, or download it by hand into a LAB_DATA_DIR folder.")
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return dest
 
 

@@ -92,6 +92,61 @@ def output_path(name):
     return path
 
 
+class RuntimeNotSupported(RuntimeError):
+    """A runtime the labs cannot run on; in a notebook, its message alone shows (no traceback) and Run All stops."""
+
+    def _render_traceback_(self):  # IPython shows these lines instead of a traceback
+        return [f"\033[1;31m{self}\033[0m"]
+
+
+def installed():
+    """One line saying which ``lab-utils`` is installed and where it came from (pip's record of a direct install,
+    PEP 610: the repository and the tag or commit), for the first cell on Colab.
+
+    Example:
+        >>> installed()   # after %pip install "lab-utils @ git+https://github.com/alice/labs@v1"
+        'lab_utils 0.1.0 installed from https://github.com/alice/labs at v1 (commit 0a1b2c3).'
+    """
+    import json
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "lab_utils is not installed as a package (it is imported from a folder)."
+    line = f"lab_utils {dist.version} installed"
+    try:
+        origin = json.loads(dist.read_text("direct_url.json") or "{}")
+    except ValueError:
+        origin = {}
+    if origin.get("url"):
+        vcs = origin.get("vcs_info", {})
+        line += f" from {origin['url']}"
+        if vcs.get("requested_revision"):
+            line += f" at {vcs['requested_revision']}"
+        if vcs.get("commit_id"):
+            line += f" (commit {vcs['commit_id'][:7]})"
+    return line + "."
+
+
+def on_colab():
+    """What the first cell does on Colab once it has installed the kit: print ``installed()``, and on a runtime
+    without TensorFlow (Colab's TPU runtimes have JAX only) stop Run All with one line saying which runtime to choose,
+    instead of a traceback at ``import tensorflow``. Colab's own packages are left as they are: installing newer
+    ones in a running kernel needs a restart and can break NumPy's binary interface (colabtools#5238).
+
+    Example:
+        >>> on_colab()
+        lab_utils 0.1.0 installed from https://github.com/alice/labs at v1 (commit 0a1b2c3).
+    """
+    from importlib.util import find_spec
+
+    print(installed())
+    if find_spec("tensorflow") is None:
+        raise RuntimeNotSupported("This runtime has no TensorFlow (Colab's TPU runtimes have JAX only). Choose "
+                                  "Runtime → Change runtime type → CPU or T4 GPU, then run this notebook again.")
+
+
 def _gpu_capability(gpu):
     import tensorflow as tf
 

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lab_utils.files import write_atomic
+
 MAX_REPLY_BYTES = 64 * 2**20  # everything one call may send back
 MAX_NODES = 100_000
 MAX_DEPTH = 40
@@ -298,10 +300,7 @@ def write(folder, name, payload, values):
     store = {}
     encoded = {key: encode(value, folder, store, payload.pop("_arguments", ())) for key, value in values.items()}
     np.savez(folder / f"{name}.npz", **store)
-    text = json.dumps({**payload, "values": encoded})
-    tmp = folder / f"{name}.json.tmp"
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, folder / f"{name}.json")
+    write_atomic(folder / f"{name}.json", json.dumps({**payload, "values": encoded}))
 
 
 def _read_bytes(path, limit):

@@ -100,7 +100,7 @@ def dumps(values):
 
 def write(values, path=PATH):
     """Write ``values`` to ``path``, whole or not at all, readable by everyone (it ships in the package)."""
-    from lab_utils.gradebook import write_atomic
+    from lab_utils.files import write_atomic
 
     write_atomic(path, dumps(values))
     os.chmod(path, 0o644)

@@ -8,7 +8,8 @@ For each submitted ``.ipynb`` (files, or folders searched for them) the grader:
 2. runs it in a fresh kernel inside a box (``lab_utils.sandbox``: memory, CPU, file-size and process limits; as
    root also no network, no other process in sight, every file read-only but its own folder, the instructor's
    folders hidden), offline on the embedded sample, with the lab's fast settings injected after its parameters
-   cell, a per-cell timeout and a total one, with an environment made from scratch (no tokens, HOME its own);
+   cell, a per-cell timeout (in CPU seconds, so that a loaded machine does not time out honest cells) and a
+   total one, with an environment made from scratch (no tokens, HOME its own);
 3. decides each exercise in the grader's own process, which runs no student code: right after the (last) cell that
    starts ``# Exercise N:`` runs, the official check from ``lab_utils.checks`` (then the instructor's hidden
    check, if any) runs here on a ``lab_utils.exchange.RemoteFunction``: each call of the student's function goes
@@ -52,7 +53,7 @@ from collections import Counter
 from pathlib import Path
 
 from lab_utils import labgen
-from lab_utils.gradebook import write_atomic
+from lab_utils.files import replacing, write_atomic
 
 SOLUTIONS_DIR = Path(__file__).resolve().parents[1] / "solutions"
 EXERCISE_HEADER = labgen.EXERCISE_HEADER  # "# Exercise N:" starts an exercise cell
@@ -469,10 +470,14 @@ def _execute(nb, origin, after, spec, private, student, report):
     hidden = hidden_checks(spec.get("hidden"))
     info, judged, stopped, flags = {}, {}, None, []
 
+    def execute(cell, index):
+        """Run one cell; True when it ran past the cell timeout (and was interrupted)."""
+        return _execute_cell(client, km, cell, index, spec["cell_timeout"], spec["cgroup"])
+
     def run(code):  # one call of the student's function: a cell of the grader's, not kept in the notebook
         nb.cells.append(nbformat.v4.new_code_cell(code))
         try:
-            client.execute_cell(nb.cells[-1], len(nb.cells) - 1)
+            execute(nb.cells[-1], len(nb.cells) - 1)
         except DeadKernelError:
             raise KernelDied() from None
         finally:
@@ -500,9 +505,9 @@ def _execute(nb, origin, after, spec, private, student, report):
                     if cell.cell_type != "code":
                         continue
                     where = f"cell {origin[index] + 1}" if origin[index] is not None else "the grader's settings"
-                    start = time.monotonic()
+                    past = False
                     try:
-                        client.execute_cell(cell, index)
+                        past = execute(cell, index)
                     except DeadKernelError:
                         raise
                     except Exception as e:  # nbclient's own trouble with one cell: note it and go on
@@ -510,8 +515,7 @@ def _execute(nb, origin, after, spec, private, student, report):
                                                                    evalue=str(e)[:200], traceback=[]))
                     if origin[index] is not None:
                         errors = [o for o in cell.outputs if o.get("output_type") == "error"]
-                        timed_out = time.monotonic() - start >= spec["cell_timeout"] and any(
-                            o.get("ename") == "KeyboardInterrupt" for o in errors)
+                        timed_out = past and any(o.get("ename") == "KeyboardInterrupt" for o in errors)
                         info[origin[index]] = {"cell": origin[index] + 1, "timed_out": timed_out,
                                                "error": (errors[0]["ename"], errors[0]["evalue"]) if errors else None}
                     where = f"the check of Exercise {', '.join(after.get(index, []))}"
@@ -536,6 +540,47 @@ def _execute(nb, origin, after, spec, private, student, report):
             flags.append(f"hit the process limit ({spec['processes']})")
         sandbox.remove_cgroups(spec["cgroup"])
     return info, judged, stopped, flags
+
+
+# A cell that uses no CPU (it waits, or sleeps) is still stopped after this many times the cell timeout in wall time.
+WALL_FACTOR = 4
+
+
+def _execute_cell(client, km, cell, index, timeout, cgroup):
+    """Execute ``cell`` and interrupt it once it has used ``timeout`` CPU seconds (the kernel's processes together,
+    counted by the box's cgroup), so that the verdict does not depend on how loaded the grading machine is: an honest
+    cell waiting for a core uses none. ``WALL_FACTOR`` times ``timeout`` in wall time stops a cell that computes
+    nothing. Where no cgroup counts CPU time (not root), the timeout is in wall time. True when the cell ran past it."""
+    import signal
+    import threading
+
+    from lab_utils import sandbox
+
+    start_cpu, start = sandbox.cpu_seconds(cgroup), time.monotonic()
+    client.timeout = timeout if start_cpu is None else WALL_FACTOR * timeout
+    done, fired = threading.Event(), threading.Event()
+
+    def watch():
+        while not done.wait(0.2):
+            used = sandbox.cpu_seconds(cgroup)
+            if used is not None and used - start_cpu >= timeout:
+                fired.set()
+                try:  # what jupyter_client's interrupt does: SIGINT to the kernel's process group
+                    os.killpg(km.provisioner.pgid, signal.SIGINT)
+                except (AttributeError, OSError, TypeError):
+                    pass
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True) if start_cpu is not None else None
+    if watcher:
+        watcher.start()
+    try:
+        client.execute_cell(cell, index)
+    finally:
+        done.set()
+        if watcher:
+            watcher.join()
+    return fired.is_set() or time.monotonic() - start >= client.timeout
 
 
 def _end(pid, wait=10):
@@ -828,9 +873,9 @@ def grade(lab, submissions, out, jobs=None, hidden=None, cell_timeout=120, total
         names = file_names([r["student"] for r in results])
         for result, name in zip(results, names):
             copy = Path(result.pop("executed_copy", "") or "/nonexistent")
-            if copy.is_file():
-                (out / "executed").mkdir(exist_ok=True)
-                os.replace(copy, out / "executed" / f"{name}.ipynb")
+            if copy.is_file():  # from the logs' folder, maybe on another file system than --out
+                write_atomic(out / "executed" / f"{name}.ipynb", copy.read_bytes())
+                copy.unlink()
         if roster_rows is not None:
             results, _ = gradebook.apply_roster(results, exercises, roster_rows)
         if override_rows:
@@ -941,11 +986,9 @@ def pass_rate_chart(results, exercises, lab_name, path):
     ax.set(ylim=(0, 110), ylabel="passed (% of submissions)", title=f"{lab_name}: {len(results)} submissions")
     ax.tick_params(axis="x", labelrotation=30, labelsize=8)
     fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=100)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 ICONS = {"passed": "✅", "failed": "❌", "not attempted": "⬜", "error": "💥", "timed out": "⏱", "missing": "❓",
@@ -983,7 +1026,9 @@ def main(argv=None):
     parser.add_argument("--out", required=True, help="folder for grades.csv, summary.md, feedback/, executed/")
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="submissions run in parallel (default: cores)")
     parser.add_argument("--hidden", help="the instructor's Python file of extra checks (HIDDEN = {number: fn})")
-    parser.add_argument("--cell-timeout", type=float, default=120, help="seconds per cell (default 120)")
+    parser.add_argument("--cell-timeout", type=float, default=120,
+                        help="CPU seconds per cell, the kernel's threads together (default 120); a cell that computes "
+                             f"nothing stops after {WALL_FACTOR} times that in wall time; without root, wall seconds")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per submission in all (default 900)")
     parser.add_argument("--memory", default="4G", help="memory per submission's kernel (default 4G)")
     parser.add_argument("--cpu-time", type=int, help="CPU seconds per kernel, all threads (default 2 x --timeout)")

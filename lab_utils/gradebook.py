@@ -19,10 +19,10 @@ from __future__ import annotations
 import copy
 import csv
 import io
-import os
 import re
-import tempfile
 from pathlib import Path
+
+from lab_utils.files import write_atomic
 
 ROSTER_COLUMNS = ["student", "name", "email", "id", "sis_id", "login", "section"]
 OVERRIDE_COLUMNS = ["student", "exercise", "points", "reason"]
@@ -250,25 +250,6 @@ def _rostered(results, exercises, roster):
         return [({"student": r["student"]}, r) for r in results]
     rows, _ = apply_roster(results, exercises, roster)
     return list(zip(roster, rows))  # the submissions that match no one come after the roster's rows: left out
-
-
-def write_atomic(path, text):
-    """Write ``text`` to ``path`` through a unique temporary file in the same folder, then rename it: a reader never
-    sees half a file, and an interrupted run leaves the old one whole.
-
-    Example:
-        >>> write_atomic("grades/grades.csv", "student,total\\nalice,6\\n")
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _write_csv(path, rows):

@@ -22,6 +22,8 @@ import re
 import sys
 from pathlib import Path
 
+from lab_utils.files import write_atomic
+
 BEGIN, END, HINT = "### BEGIN SOLUTION", "### END SOLUTION", "# HINT:"
 
 
@@ -147,10 +149,7 @@ def generate(solutions_dir="solutions", labs_dir="labs", check=False):
         if current != text:
             stale.append(target)
             if not check:
-                labs_dir.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_suffix(".ipynb.tmp")
-                tmp.write_text(text, encoding="utf-8")
-                tmp.replace(target)
+                write_atomic(target, text)
     stale += [p for p in sorted(labs_dir.glob("*.ipynb")) if p.name not in wanted]
     return stale
 

@@ -5,9 +5,10 @@
 - ``labs/*.ipynb``: the labs, generated from ``solutions/`` as ``make labs`` does (``lab_utils.labgen``), with every
   Colab badge and the install line of every first cell pointing at OWNER/NAME at TAG instead of
   dl-workshop/handwriting-labs at main;
-- ``lab_utils/`` (its modules and package data), ``pyproject.toml``, a ``LICENSE`` if the kit has one;
+- ``lab_utils/`` (its modules and package data), ``pyproject.toml``, ``runtime.txt`` (the Python that Binder and
+  repo2docker build with), a ``LICENSE`` if the kit has one;
 - ``requirements.txt``: the kit's requirements without the test tools (pytest, ruff, nbval, ...);
-- ``README.md`` for students: how to start in JupyterLab or on Colab, and what each lab is.
+- ``README.md`` for students: how to start on Colab, on Binder or in JupyterLab, and what each lab is.
 
 Nothing else: no solutions, tests, benchmarks, CI or instructor README. DEST must be new or empty (``--force``
 replaces what is there but keeps its ``.git``). The release is written into a folder beside DEST and renamed to
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Where the kit's notebooks and README point today; the release points at the students' repository instead.
 SOURCE_REPO, SOURCE_REF = "dl-workshop/handwriting-labs", "main"
 # Requirements that only the kit's own tests use; students do not install them.
-TEST_TOOLS = {"pytest", "pytest-xdist", "ruff", "playwright", "nbval", "papermill"}
+TEST_TOOLS = {"pytest", "pytest-xdist", "ruff", "playwright", "nbval", "papermill", "jupyter-repo2docker"}
 LICENSES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "COPYING")
 # Folders of the kit that a release must not be written into (--force would replace them).
 KIT_FOLDERS = ("solutions", "labs", "lab_utils", "tests")
@@ -60,6 +61,12 @@ check cell that says whether your answer is right and, if not, what it expected.
 Click a lab's badge in the table below. The first cell of every lab installs `lab_utils` from this repository
 (`{repo}` at `{tag}`) on Colab and does nothing elsewhere; Colab already has TensorFlow. For a GPU:
 *Runtime → Change runtime type → GPU*, then rerun. To keep your work: *File → Save a copy in Drive*.
+
+## Start on Binder
+
+[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{repo}/{tag}?urlpath=lab/tree/labs)
+opens the labs in JupyterLab on mybinder.org, built from this repository's `requirements.txt` and `runtime.txt`
+(the first start takes several minutes; nothing you change is kept when the session ends: download your notebook).
 
 ## Start in JupyterLab, on your computer
 
@@ -301,6 +308,7 @@ def write_release(folder, repo, tag, root=ROOT):
     for path in files:
         shutil.copyfile(path, folder / "lab_utils" / path.name)
     shutil.copyfile(root / "pyproject.toml", folder / "pyproject.toml")
+    shutil.copyfile(root / "runtime.txt", folder / "runtime.txt")
     requirements = (root / "requirements.txt").read_text(encoding="utf-8")
     (folder / "requirements.txt").write_text(students_requirements(requirements), encoding="utf-8")
     licences = [name for name in LICENSES if (root / name).is_file()]
@@ -310,7 +318,7 @@ def write_release(folder, repo, tag, root=ROOT):
     readme = students_readme((root / "README.md").read_text(encoding="utf-8"), lab_names, repo, tag)
     (folder / "README.md").write_text(readme, encoding="utf-8")
     return [f"{len(labs)} labs", f"lab_utils ({len(files)} files)", "README.md", "requirements.txt",
-            "pyproject.toml", *licences]
+            "pyproject.toml", "runtime.txt", *licences]
 
 
 def release(dest, repo, tag, force=False, root=ROOT):

@@ -64,17 +64,42 @@ def official_test_set(folder=OFFICIAL_TEST_DIR):
             read_idx(folder / "t10k-labels-idx1-ubyte.gz", ()))
 
 
-def run_for_model(path, workdir, **params):
-    """Execute a solution notebook with papermill in ``workdir`` (its defaults, but for ``params``), and return the
-    Keras model it saved to its MODEL_PATH and the executed notebook's path."""
-    import keras
+def execute(notebook, workdir, parameters=None, out=None, env=None, timeout=900):
+    """Execute ``notebook`` (a path, or an nbformat notebook) in a fresh kernel with its working folder ``workdir``,
+    ``parameters`` injected after its parameters cell, the kernel's environment updated with ``env``; the executed
+    notebook is written to ``out`` (if given) and returned. A failing cell raises papermill's
+    ``PapermillExecutionError`` (its ``ename``, ``evalue``) once ``out`` is written.
+
+    The one way tests and benchmarks run a notebook: papermill. Besides it, nbval executes every solution as the
+    test of it, and the grader drives its own kernel inside its box (``lab_utils.grade``)."""
+    import os
+
     import papermill
+
+    source = str(notebook) if isinstance(notebook, (str, Path)) else notebook
+    saved = {name: os.environ.get(name) for name in env or {}}
+    os.environ.update(env or {})  # the kernel starts with this process's environment
+    try:
+        return papermill.execute_notebook(source, None if out is None else str(out), parameters=parameters or {},
+                                          cwd=str(workdir), progress_bar=False, execution_timeout=timeout,
+                                          kernel_name="python3")
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_for_model(path, workdir, **params):
+    """Execute a solution notebook in ``workdir`` (its defaults, but for ``params``), and return the Keras model it
+    saved to its MODEL_PATH and the executed notebook's path."""
+    import keras
 
     workdir = Path(workdir)
     model_path = workdir / f"{Path(path).stem}.keras"
     executed = workdir / Path(path).name
-    papermill.execute_notebook(str(path), str(executed), parameters={"MODEL_PATH": str(model_path), **params},
-                               cwd=str(workdir), progress_bar=False)
+    execute(path, workdir, {"MODEL_PATH": str(model_path), **params}, out=executed)
     return keras.models.load_model(model_path), executed
 
 
@@ -111,16 +136,16 @@ def assert_run_all_stops_at_the_first_exercise(path, folder):
     exercise and its check, which stops the run with the message that names the exercise."""
     import nbformat
     import pytest
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from papermill.exceptions import PapermillExecutionError
 
-    nb = nbformat.read(path, as_version=4)
-    exercise_cell, number = first_exercise(nb)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
-    with pytest.raises(CellExecutionError) as stopped:
-        client.execute()
+    exercise_cell, number = first_exercise(nbformat.read(path, as_version=4))
+    out = Path(folder) / f"executed-{Path(path).name}"
+    with pytest.raises(PapermillExecutionError) as stopped:
+        execute(path, folder, out=out)
     assert stopped.value.ename == "ExerciseFailed"
     assert re.match(rf"Exercise {number} \(\w+\): not done yet", stopped.value.evalue)
+    nb = nbformat.read(out, as_version=4)  # less the cell papermill puts at the top to point at the error
+    nb.cells = [c for c in nb.cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
     ran = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and cell.get("execution_count")]
     before = [i for i, cell in enumerate(nb.cells[:exercise_cell]) if cell.cell_type == "code"]
     assert ran[:len(before)] == before  # everything before the exercise ran...

@@ -159,3 +159,69 @@ def test_output_path_is_inside_the_output_folder_made_on_demand_and_stable_when_
     path = device.output_path("logs/02_mlp")
     assert path == str(tmp_path / "runs" / "logs" / "02_mlp") and (tmp_path / "runs" / "logs").is_dir()
     assert device.output_path(path) == path
+
+
+class FakeDistribution:
+    """What importlib.metadata knows of an installed package: its version and pip's direct_url.json (PEP 610)."""
+
+    def __init__(self, version, direct_url=None):
+        self.version = version
+        self.direct_url = direct_url
+
+    def read_text(self, name):
+        return self.direct_url if name == "direct_url.json" else None
+
+
+def installed_as(monkeypatch, dist):
+    from importlib import metadata
+
+    def distribution(name):
+        assert name == device.DISTRIBUTION
+        if dist is None:
+            raise metadata.PackageNotFoundError(name)
+        return dist
+
+    monkeypatch.setattr(metadata, "distribution", distribution)
+
+
+def test_installed_names_the_repository_tag_and_commit_pip_recorded_for_a_git_install(monkeypatch):
+    record = ('{"url": "https://github.com/alice/labs", "vcs_info": {"vcs": "git", "requested_revision": "v2027.1",'
+              ' "commit_id": "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"}}')
+    installed_as(monkeypatch, FakeDistribution("0.1.0", record))
+    assert device.installed() == ("lab_utils 0.1.0 installed from https://github.com/alice/labs at v2027.1 "
+                                  "(commit 0a1b2c3).")
+
+
+def test_installed_says_only_the_version_for_an_install_from_an_index_or_a_damaged_record(monkeypatch):
+    installed_as(monkeypatch, FakeDistribution("0.1.0", None))
+    assert device.installed() == "lab_utils 0.1.0 installed."
+    installed_as(monkeypatch, FakeDistribution("0.1.0", "{not json"))
+    assert device.installed() == "lab_utils 0.1.0 installed."
+
+
+def test_installed_says_so_when_lab_utils_is_imported_from_a_folder(monkeypatch):
+    installed_as(monkeypatch, None)
+    assert "not installed as a package" in device.installed()
+
+
+def test_on_colab_prints_what_was_installed_and_goes_on_where_tensorflow_is_there(monkeypatch, capsys):
+    installed_as(monkeypatch, FakeDistribution("0.1.0", None))
+    device.on_colab()
+    assert capsys.readouterr().out == "lab_utils 0.1.0 installed.\n"
+
+
+def test_on_colab_without_tensorflow_stops_with_one_line_naming_the_runtime_to_choose(monkeypatch, capsys):
+    """Colab's TPU runtimes have JAX but no TensorFlow: the first cell says what to do, and IPython shows that line
+    in place of a traceback (_render_traceback_)."""
+    import importlib.util
+
+    installed_as(monkeypatch, FakeDistribution("0.1.0", None))
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "tensorflow" else real_find_spec(name, *args))
+    with pytest.raises(device.RuntimeNotSupported) as stopped:
+        device.on_colab()
+    assert "Change runtime type" in str(stopped.value) and "CPU or T4 GPU" in str(stopped.value)
+    shown = stopped.value._render_traceback_()
+    assert len(shown) == 1 and "Change runtime type" in shown[0]
+    assert capsys.readouterr().out == "lab_utils 0.1.0 installed.\n"

@@ -13,6 +13,7 @@ RUNNABLE_EXAMPLES = [
     "lab_utils.checks.check_scale_images",
     "lab_utils.expected.load",
     "lab_utils.grade.file_names",
+    "lab_utils.sandbox.cpu_seconds",
     "lab_utils.sandbox.parse_size",
     "lab_utils.labgen.strip_solutions",
     "lab_utils.plot.confusion_matrix",

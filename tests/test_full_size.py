@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from notebooks import SOLUTIONS, load, parameters
+from notebooks import SOLUTIONS, execute, load, parameters
 from test_notebooks import QUICK
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -47,16 +47,9 @@ def test_every_capped_lab_caps_what_it_loads_with_its_own_parameters(path):
 @HAS_FULL_SIZE
 @pytest.mark.slow
 @pytest.mark.parametrize("path", RUN_AT_FULL_SIZE, ids=lambda p: p.name)
-def test_at_full_size_on_a_cpu_a_lab_trains_on_its_cpu_share_and_says_so(path, full_size_folder, tmp_path,
-                                                                         monkeypatch):
-    import papermill
-
-    monkeypatch.setenv("LAB_DATA_DIR", str(full_size_folder))
-    monkeypatch.setenv("LAB_DATA_SOURCE", "local")
-    out = tmp_path / path.name
-    papermill.execute_notebook(str(path), str(out), parameters=QUICK.get(path.name, {}), cwd=str(tmp_path),
-                               progress_bar=False)
-    text = "".join("".join(o.get("text", "")) for c in load(out)["cells"] if c["cell_type"] == "code"
-                   for o in c.get("outputs", []))
+def test_at_full_size_on_a_cpu_a_lab_trains_on_its_cpu_share_and_says_so(path, full_size_folder, tmp_path):
+    nb = execute(path, tmp_path, QUICK.get(path.name, {}),
+                 env={"LAB_DATA_DIR": str(full_size_folder), "LAB_DATA_SOURCE": "local"})
+    text = "".join("".join(o.get("text", "")) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "60,000 train / 10,000 test images from local" in text
     assert f"Training images: {parameters(path)['CPU_TRAIN_IMAGES']:,} of 60,000" in text

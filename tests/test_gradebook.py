@@ -5,7 +5,7 @@ import doctest
 
 import pytest
 
-from lab_utils import gradebook
+from lab_utils import files, gradebook
 from lab_utils.gradebook import (
     apply_overrides,
     apply_roster,
@@ -270,7 +270,7 @@ def test_a_write_that_fails_keeps_the_previous_file_and_removes_its_temporary_on
     def fail(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(gradebook.os, "replace", fail)
+    monkeypatch.setattr(files.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         write_canvas([result("alice")], EXERCISES, path)
     assert path.read_text() == "previous\n"

@@ -30,6 +30,22 @@ def test_the_first_code_cell_installs_lab_utils_on_colab_only(path):
     assert 'if "google.colab" in sys.modules:' in first
     assert re.search(r'\n    %pip install --quiet "lab-utils @ git\+https://github.com/[\w.-]+/[\w.-]+"', first)
     assert "from lab_utils import" in first
+    assert re.search(r'%pip install [^\n]*\n    from lab_utils.device import on_colab\n    on_colab\(\)', first)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=notebook_id)
+def test_on_a_colab_runtime_without_tensorflow_the_first_cell_stops_before_importing_it(path, monkeypatch, capsys):
+    """Colab's TPU runtimes have no TensorFlow: the first cell, run as Colab runs it (pip stubbed), stops at
+    on_colab() with the line that names the runtime to choose, before any line that would import TensorFlow."""
+    from lab_utils.device import RuntimeNotSupported
+
+    first = "".join(code_cells(load(path))[0]["source"])
+    first = re.sub(r"^(\s*)%pip install .*$", r"\1pass  # %pip install, done", first, flags=re.MULTILINE)
+    monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # import tensorflow fails, find_spec answers None
+    with pytest.raises(RuntimeNotSupported, match="Change runtime type"):
+        exec(compile(first, str(path), "exec"), {})
+    assert "lab_utils" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=notebook_id)

@@ -52,4 +52,26 @@ def test_the_notebooks_own_model_reaches_the_labs_target_on_official_mnist(noteb
     x_test, y_test = official_test_set()
     score = accuracy(model, x_test, y_test)
     print(f"{notebook}: {score:.2%} on the official test set (target {ACCURACY_TARGETS[name]:.1%})")
+    if os.environ.get("LAB_RESULTS_DIR"):  # make record: README's column of the notebooks' own models
+        record(notebook, name, score, "nbval" if saved.exists() else "papermill")
     assert score >= ACCURACY_TARGETS[name]
+
+
+def record(notebook, name, score, how):
+    """Keep this run's score in $LAB_RESULTS_DIR/notebooks/<notebook>.json, for benchmarks/readme_tables.py."""
+    import json
+    import platform
+    import time
+
+    import keras
+    import tensorflow as tf
+
+    from lab_utils.files import write_atomic
+
+    machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+               f"TensorFlow {tf.__version__}, Keras {keras.__version__}")
+    run = {"notebook": notebook, "model": name, "accuracy": score, "target": ACCURACY_TARGETS[name],
+           "seed": parameters(ROOT / "solutions" / notebook)["SEED"], "data": os.environ.get("LAB_DATA_SOURCE", "auto"),
+           "executed_by": how, "date": time.strftime("%Y-%m-%d"), "machine": machine}
+    folder = Path(os.environ["LAB_RESULTS_DIR"]) / "notebooks"
+    write_atomic(folder / f"{Path(notebook).stem}.json", json.dumps(run, indent=1) + "\n")

@@ -75,3 +75,18 @@ def test_the_box_reports_what_it_could_not_limit(tmp_path):
         assert not report.exists() or "needs root" not in report.read_text()
     else:
         assert "needs root" in report.read_text()
+
+
+@ROOT_ONLY
+def test_the_box_counts_the_cpu_time_of_its_processes_not_the_time_they_wait(tmp_path):
+    name = f"lab-test-{os.getpid()}"
+    try:
+        boxed("sleep 2", "--cgroup", name, tmp_path=tmp_path)
+        waited = sandbox.cpu_seconds(name)
+        spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.5: pass"
+        boxed(f"{sys.executable} -c '{spin}'", "--cgroup", name, tmp_path=tmp_path)
+        busy = sandbox.cpu_seconds(name) - waited
+    finally:
+        sandbox.remove_cgroups(name)
+    assert waited < 0.5 and 1.5 <= busy < 2.5  # two seconds asleep cost nothing; 1.5 CPU seconds cost that
+    assert sandbox.cpu_seconds(name) is None  # removed with the others

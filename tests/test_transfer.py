@@ -70,12 +70,16 @@ def test_a_failed_weights_download_is_reported_in_one_line_and_skipped(monkeypat
 
 @pytest.fixture(scope="module")
 def backbone_fitted():
-    """A small untrained MobileNetV2 before and after fit_backbone."""
+    """A small backbone shaped like MobileNetV2 (convolutions, batch normalisation, ReLU), before and after
+    fit_backbone: the bottom's batch-normalisation statistics must stay as they are, as in inference mode."""
     import tensorflow as tf
 
     keras.utils.set_random_seed(0)
-    backbone = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(32, 32, 3), alpha=0.35)
-    images = tf.random.uniform((16, 32, 32, 3), -1, 1)
+    layers = [keras.Input((16, 16, 3))]
+    for _ in range(3):
+        layers += [keras.layers.Conv2D(4, 3, padding="same"), keras.layers.BatchNormalization(), keras.layers.ReLU()]
+    backbone = keras.Sequential(layers)
+    images = tf.random.uniform((16, 16, 16, 3), -1, 1)
     train = tf.data.Dataset.from_tensor_slices((images, np.arange(16) % 3)).batch(8)
     before = [w.copy() for w in backbone.get_weights()]
     T.fit_backbone(backbone, train, train, num_classes=3, epochs=1, fine_tune_layers=5)
