@@ -584,10 +584,16 @@ def _execute_cell(client, km, cell, index, timeout, cgroup):
 
 
 def _end(pid, wait=10):
-    """Make sure the kernel's launcher (and so its namespace, every process in it) is gone."""
+    """Make sure the kernel's launcher (and so its namespace, every process in it) is gone: SIGTERM, which the
+    launcher answers by killing the namespace's PID 1 (nbclient leaves a kernel it was handed running), then SIGKILL
+    if it is still there after ``wait`` seconds."""
     import signal
 
     if not pid:
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
         return
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:

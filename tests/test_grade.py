@@ -21,7 +21,7 @@ import pytest
 from lab_utils import grade
 
 from notebooks import ROOT
-from submissions import WRONG, index_of, load, save, statuses, with_answer
+from submissions import WRONG, index_of, load, quick, save, statuses, with_answer
 
 LAB = "01_linear_model"
 HIDDEN = ROOT / "tests" / "fixtures" / "hidden_checks_01.py"
@@ -89,10 +89,10 @@ def batch(tmp_path_factory):
     pointed["cells"][index_of(pointed, "# Exercise 3:")]["metadata"]["points"] = 2
     save(pointed, solutions / f"{LAB}.ipynb")
 
-    solution = load(ROOT / "solutions" / f"{LAB}.ipynb")
+    solution = quick(load(ROOT / "solutions" / f"{LAB}.ipynb"), LAB)
     s = tmp / "submissions"
     save(solution, s / "solution.ipynb")
-    save(load(ROOT / "labs" / f"{LAB}.ipynb"), s / "lab.ipynb")
+    save(quick(load(ROOT / "labs" / f"{LAB}.ipynb"), LAB), s / "lab.ipynb")
     wrong = solution  # every exercise answered by its typical wrong answer (test_checks.py shows each on its own)
     for number, (body, _) in WRONG.items():
         wrong = with_answer(wrong, number, body)

@@ -12,7 +12,7 @@ import pytest
 from lab_utils import grade
 
 from notebooks import ROOT
-from submissions import WRONG_ELSEWHERE, load, save, statuses, with_mistake
+from submissions import WRONG_ELSEWHERE, load, quick, save, statuses, with_mistake
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("labs")
     results = {}
     for lab, mistakes in WRONG_ELSEWHERE.items():
-        solution = wrong = load(ROOT / "solutions" / f"{lab}.ipynb")
+        solution = wrong = quick(load(ROOT / "solutions" / f"{lab}.ipynb"), lab)
         for number, (old, new, _) in mistakes.items():
             wrong = with_mistake(wrong, number, old, new)
         save(wrong, tmp / lab / "wrong.ipynb")
